@@ -1,0 +1,1 @@
+//! Fixture-driven conformance harness for Faroe action servers.

@@ -1,0 +1,1 @@
+//! A user server that stands in for the Python reference server.
