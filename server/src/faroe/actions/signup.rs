@@ -1,0 +1,199 @@
+//! Signup: verify an address, choose a password, become a user with a session.
+
+use serde::Serialize;
+
+use super::{ensure, key_of, NewCredential};
+use crate::faroe::credentials::{constant_time_eq, generate_verification_code};
+use crate::faroe::email::Email;
+use crate::faroe::email_address::is_valid_email_address;
+use crate::faroe::error::{internal, ActionResult, ErrorCode};
+use crate::faroe::models::{NoValues, Signup};
+use crate::faroe::rate_limit::{self, Bucket};
+use crate::faroe::records::{FlowRecord, SignupRecord};
+use crate::faroe::user::UserStoreError;
+use crate::faroe::Faroe;
+
+use super::session::SessionCreated;
+
+#[derive(Debug, Serialize)]
+pub struct SignupCreated {
+    pub signup: Signup,
+    pub signup_token: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SignupValues {
+    pub signup: Signup,
+}
+
+impl Faroe {
+    async fn valid_signup(&self, signup_token: &str) -> ActionResult<super::Stored<SignupRecord>> {
+        self.validate_flow::<SignupRecord>(signup_token)
+            .await?
+            .ok_or_else(|| ErrorCode::InvalidSignupToken.into())
+    }
+
+    pub async fn create_signup(&self, email_address: &str) -> ActionResult<SignupCreated> {
+        ensure(
+            is_valid_email_address(email_address),
+            ErrorCode::InvalidEmailAddress,
+        )?;
+        match self.users.get_user_by_email_address(email_address).await {
+            Ok(_) => return Err(ErrorCode::EmailAddressAlreadyUsed.into()),
+            Err(UserStoreError::UserNotFound) => {}
+            Err(error) => return Err(internal(error)),
+        }
+        let now = self.now();
+        let storage = self.storage.as_ref();
+        rate_limit::check(storage, Bucket::VerificationCode, email_address, now).await?;
+        rate_limit::take(storage, Bucket::Email, email_address, now).await?;
+
+        let credential = NewCredential::generate();
+        let record = SignupRecord {
+            id: credential.id,
+            secret_hash: credential.secret_hash,
+            email_address: email_address.to_owned(),
+            email_address_verification_code: generate_verification_code(),
+            email_address_verified: false,
+            password: None,
+            created_at: now.unix_seconds(),
+        };
+        let key = key_of::<SignupRecord>(&record.id);
+        self.insert(&key, &record, record.expires_at()).await?;
+        let email = Email::SignupVerification {
+            email_address: record.email_address.clone(),
+            code: record.email_address_verification_code.clone(),
+        };
+        self.send_code_email(&email, Some(&key)).await?;
+        Ok(SignupCreated {
+            signup: Signup::from(&record),
+            signup_token: credential.token,
+        })
+    }
+
+    pub async fn get_signup(&self, signup_token: &str) -> ActionResult<SignupValues> {
+        let stored = self.valid_signup(signup_token).await?;
+        Ok(SignupValues {
+            signup: Signup::from(&stored.record),
+        })
+    }
+
+    pub async fn delete_signup(&self, signup_token: &str) -> ActionResult<NoValues> {
+        let stored = self.valid_signup(signup_token).await?;
+        self.delete_record(&stored.key, ErrorCode::InvalidSignupToken)
+            .await?;
+        Ok(NoValues {})
+    }
+
+    /// Sends the signup's code again (the same code: one code per signup).
+    pub async fn send_signup_email_address_verification_code(
+        &self,
+        signup_token: &str,
+    ) -> ActionResult<NoValues> {
+        let signup = self.valid_signup(signup_token).await?.record;
+        ensure(
+            !signup.email_address_verified,
+            ErrorCode::EmailAddressAlreadyVerified,
+        )?;
+        let now = self.now();
+        let storage = self.storage.as_ref();
+        rate_limit::check(
+            storage,
+            Bucket::VerificationCode,
+            &signup.email_address,
+            now,
+        )
+        .await?;
+        rate_limit::take(storage, Bucket::Email, &signup.email_address, now).await?;
+        let email = Email::SignupVerification {
+            email_address: signup.email_address,
+            code: signup.email_address_verification_code,
+        };
+        self.send_code_email(&email, None).await?;
+        Ok(NoValues {})
+    }
+
+    pub async fn verify_signup_email_address_verification_code(
+        &self,
+        signup_token: &str,
+        email_address_verification_code: &str,
+    ) -> ActionResult<NoValues> {
+        let stored = self.valid_signup(signup_token).await?;
+        let signup = &stored.record;
+        ensure(
+            !signup.email_address_verified,
+            ErrorCode::EmailAddressAlreadyVerified,
+        )?;
+        // Every attempt costs a token, the right one included.
+        rate_limit::take(
+            self.storage.as_ref(),
+            Bucket::VerificationCode,
+            &signup.email_address,
+            self.now(),
+        )
+        .await?;
+        ensure(
+            constant_time_eq(
+                email_address_verification_code,
+                &signup.email_address_verification_code,
+            ),
+            ErrorCode::IncorrectEmailAddressVerificationCode,
+        )?;
+        self.rewrite::<SignupRecord>(&stored.key, |signup| {
+            !std::mem::replace(&mut signup.email_address_verified, true)
+        })
+        .await?;
+        Ok(NoValues {})
+    }
+
+    pub async fn set_signup_password(
+        &self,
+        signup_token: &str,
+        password: &str,
+    ) -> ActionResult<NoValues> {
+        let stored = self.valid_signup(signup_token).await?;
+        ensure(
+            stored.record.email_address_verified,
+            ErrorCode::EmailAddressNotVerified,
+        )?;
+        ensure(
+            stored.record.password.is_none(),
+            ErrorCode::PasswordAlreadySet,
+        )?;
+        let password_hash = self.hash_new_password(password).await?;
+        self.rewrite::<SignupRecord>(&stored.key, |signup| {
+            signup.password.is_none() && signup.password.replace(password_hash).is_none()
+        })
+        .await?;
+        Ok(NoValues {})
+    }
+
+    pub async fn complete_signup(&self, signup_token: &str) -> ActionResult<SessionCreated> {
+        let stored = self.valid_signup(signup_token).await?;
+        let signup = &stored.record;
+        ensure(
+            signup.email_address_verified,
+            ErrorCode::EmailAddressNotVerified,
+        )?;
+        let password = signup.password.as_ref().ok_or(ErrorCode::PasswordNotSet)?;
+        let user = match self
+            .users
+            .create_user(&signup.email_address, password)
+            .await
+        {
+            Ok(user) => user,
+            Err(UserStoreError::EmailAddressAlreadyUsed) => {
+                // Someone else took the address meanwhile: this signup can never finish.
+                self.discard_logged(&stored.key).await;
+                return Err(ErrorCode::InvalidSignupToken.into());
+            }
+            Err(UserStoreError::UserNotFound) => return Err(ErrorCode::InternalConflict.into()),
+            Err(error) => return Err(internal(error)),
+        };
+        self.discard_logged(&stored.key).await;
+        // The user exists now whatever happens next; the client can sign in.
+        self.create_session(&user)
+            .await
+            .map_err(|error| super::session::not_created(error, ErrorCode::SessionNotCreated))
+    }
+}

@@ -1,0 +1,140 @@
+//! The action envelope: request JSON in, response JSON out.
+//!
+//! A request is `{"action": <name>, "arguments": {<name>: <string>, ...}}`. Anything
+//! that is not such a request for a known action with all its arguments as strings
+//! is rejected before an action runs (the HTTP layer answers 400). Otherwise the
+//! answer is `{"ok":true,"action_invocation_id":…,"values":{…}}` or
+//! `{"ok":false,"action_invocation_id":…,"error_code":…}`.
+
+use serde::{Deserialize, Serialize};
+use tracing::Instrument;
+
+use super::credentials::generate_id;
+use super::error::{ActionError, ActionResult};
+use super::Faroe;
+
+/// Why a request body is not an action invocation.
+#[derive(Debug, thiserror::Error)]
+#[error("rejected action invocation: {0}")]
+pub struct RejectedEnvelope(String);
+
+#[derive(Deserialize)]
+struct Envelope {
+    action: String,
+    arguments: serde_json::Map<String, serde_json::Value>,
+}
+
+macro_rules! actions {
+    ($( $variant:ident $name:literal => $method:ident($($arg:ident),+) ),+ $(,)?) => {
+        /// A parsed invocation: the action and its arguments.
+        #[derive(Deserialize)]
+        #[serde(tag = "action", content = "arguments")]
+        enum Invocation {
+            $(
+                #[serde(rename = $name)]
+                $variant { $($arg: String),+ },
+            )+
+        }
+
+        /// Every action name, in protocol order.
+        pub const ACTION_NAMES: &[&str] = &[$($name),+];
+
+        impl Invocation {
+            fn name(&self) -> &'static str {
+                match self {
+                    $(Invocation::$variant { .. } => $name,)+
+                }
+            }
+        }
+
+        impl Faroe {
+            async fn execute(&self, invocation: Invocation) -> ActionResult<serde_json::Value> {
+                match invocation {
+                    $(Invocation::$variant { $($arg),+ } => {
+                        to_values(self.$method($(&$arg),+).await)
+                    })+
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    CreateSignup "create_signup" => create_signup(email_address),
+    GetSignup "get_signup" => get_signup(signup_token),
+    DeleteSignup "delete_signup" => delete_signup(signup_token),
+    SendSignupEmailAddressVerificationCode "send_signup_email_address_verification_code"
+        => send_signup_email_address_verification_code(signup_token),
+    VerifySignupEmailAddressVerificationCode "verify_signup_email_address_verification_code"
+        => verify_signup_email_address_verification_code(signup_token, email_address_verification_code),
+    SetSignupPassword "set_signup_password" => set_signup_password(signup_token, password),
+    CompleteSignup "complete_signup" => complete_signup(signup_token),
+    CreateSignin "create_signin" => create_signin(user_email_address),
+    GetSignin "get_signin" => get_signin(signin_token),
+    DeleteSignin "delete_signin" => delete_signin(signin_token),
+    VerifySigninUserPassword "verify_signin_user_password"
+        => verify_signin_user_password(signin_token, password),
+    CompleteSignin "complete_signin" => complete_signin(signin_token),
+    GetSession "get_session" => get_session(session_token),
+    DeleteSession "delete_session" => delete_session(session_token),
+    DeleteAllSessions "delete_all_sessions" => delete_all_sessions(session_token),
+}
+
+fn to_values<T: Serialize>(result: ActionResult<T>) -> ActionResult<serde_json::Value> {
+    let values = result?;
+    serde_json::to_value(values).map_err(super::error::internal)
+}
+
+#[derive(Serialize)]
+struct Success<'a> {
+    ok: bool,
+    action_invocation_id: &'a str,
+    values: serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct Failure<'a> {
+    ok: bool,
+    action_invocation_id: &'a str,
+    error_code: &'static str,
+}
+
+fn parse(body: &[u8]) -> Result<Invocation, RejectedEnvelope> {
+    let reject = |error: serde_json::Error| RejectedEnvelope(error.to_string());
+    let envelope: Envelope = serde_json::from_slice(body).map_err(reject)?;
+    let tagged = serde_json::json!({
+        "action": envelope.action,
+        "arguments": envelope.arguments,
+    });
+    serde_json::from_value(tagged).map_err(reject)
+}
+
+impl Faroe {
+    /// Runs the action a request body names and answers with the response body.
+    pub async fn invoke(&self, body: &[u8]) -> Result<String, RejectedEnvelope> {
+        let invocation = parse(body)?;
+        let action = invocation.name();
+        let action_invocation_id = generate_id();
+        let span =
+            tracing::info_span!("action", action, action_invocation_id = %action_invocation_id);
+        let result = self.execute(invocation).instrument(span.clone()).await;
+        let response = match result {
+            Ok(values) => serde_json::to_string(&Success {
+                ok: true,
+                action_invocation_id: &action_invocation_id,
+                values,
+            }),
+            Err(error) => {
+                if let ActionError::Internal(cause) = &error {
+                    span.in_scope(|| tracing::error!(error = %cause, "internal_error"));
+                }
+                serde_json::to_string(&Failure {
+                    ok: false,
+                    action_invocation_id: &action_invocation_id,
+                    error_code: error.code().as_str(),
+                })
+            }
+        };
+        response.map_err(|error| RejectedEnvelope(error.to_string()))
+    }
+}

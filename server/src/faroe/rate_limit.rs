@@ -1,0 +1,296 @@
+//! Token buckets kept in storage: capacity 5, one token back per interval.
+//!
+//! The refill is exact: only whole elapsed intervals are credited, never more than
+//! the capacity, never a negative amount when the clock steps back; the refill time
+//! advances by the intervals credited, or to now when the bucket fills up. A full
+//! bucket is the same as no bucket, so its row's expiry hint lets the purge drop it.
+
+use std::time::Duration;
+
+use super::clock::{duration_nanos, Timestamp};
+use super::error::{internal, ActionResult, ErrorCode};
+use super::records::{decode, encode, BucketRecord};
+use crate::storage::{Storage, StorageError};
+
+pub const CAPACITY: u32 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    /// Verifying a user's password; keyed by user id.
+    UserPassword,
+    /// Sending an e-mail; keyed by the address.
+    Email,
+    /// Verifying an e-mail address verification code; keyed by the address.
+    VerificationCode,
+    /// Verifying a temporary password; keyed by user id.
+    TemporaryPassword,
+}
+
+impl Bucket {
+    fn prefix(self) -> &'static str {
+        match self {
+            Bucket::UserPassword => "aaaq.",
+            Bucket::Email => "aaar.",
+            Bucket::VerificationCode => "aaas.",
+            Bucket::TemporaryPassword => "aaat.",
+        }
+    }
+
+    pub fn refill_interval(self) -> Duration {
+        match self {
+            Bucket::Email => Duration::from_secs(30 * 60),
+            _ => Duration::from_secs(60),
+        }
+    }
+}
+
+/// The bucket as it stands at `now`, refill credited.
+fn refilled(stored: BucketRecord, now: Timestamp, interval: Duration) -> BucketRecord {
+    let tokens = stored.tokens.min(CAPACITY);
+    let elapsed = now.nanos_since(Timestamp::from_unix_seconds(stored.last_refilled_at));
+    let intervals = (elapsed.max(0) / duration_nanos(interval).max(1)).max(0);
+    if i64::from(tokens) + intervals >= i64::from(CAPACITY) {
+        return BucketRecord {
+            tokens: CAPACITY,
+            last_refilled_at: now.unix_seconds(),
+        };
+    }
+    // Below capacity, so `intervals` < CAPACITY and the arithmetic cannot overflow.
+    BucketRecord {
+        tokens: tokens + intervals as u32,
+        last_refilled_at: stored.last_refilled_at + intervals * interval.as_secs() as i64,
+    }
+}
+
+fn expiry_hint(bucket: &BucketRecord, interval: Duration) -> Timestamp {
+    let missing = CAPACITY.saturating_sub(bucket.tokens);
+    Timestamp::from_unix_seconds(bucket.last_refilled_at).add(interval * missing)
+}
+
+fn storage_failure(error: StorageError) -> super::error::ActionError {
+    internal(format!("rate limit storage: {error}"))
+}
+
+/// Answers `rate_limited` when the bucket is empty; consumes nothing.
+pub async fn check(
+    storage: &dyn Storage,
+    bucket: Bucket,
+    key: &str,
+    now: Timestamp,
+) -> ActionResult<()> {
+    let entry = match storage.get(&format!("{}{key}", bucket.prefix())).await {
+        Ok(entry) => entry,
+        Err(StorageError::NotFound) => return Ok(()),
+        Err(error) => return Err(storage_failure(error)),
+    };
+    let stored: BucketRecord = decode(&entry.value).map_err(internal)?;
+    if refilled(stored, now, bucket.refill_interval()).tokens > 0 {
+        Ok(())
+    } else {
+        Err(ErrorCode::RateLimited.into())
+    }
+}
+
+/// Consumes one token, or answers `rate_limited`. A concurrent change of the same
+/// bucket is `internal_conflict`.
+pub async fn take(
+    storage: &dyn Storage,
+    bucket: Bucket,
+    key: &str,
+    now: Timestamp,
+) -> ActionResult<()> {
+    let storage_key = format!("{}{key}", bucket.prefix());
+    let interval = bucket.refill_interval();
+    let entry = match storage.get(&storage_key).await {
+        Ok(entry) => entry,
+        Err(StorageError::NotFound) => {
+            let fresh = BucketRecord {
+                tokens: CAPACITY - 1,
+                last_refilled_at: now.unix_seconds(),
+            };
+            let value = encode(&fresh).map_err(internal)?;
+            return match storage
+                .add(&storage_key, &value, expiry_hint(&fresh, interval))
+                .await
+            {
+                Ok(()) => Ok(()),
+                Err(StorageError::AlreadyExists) => Err(ErrorCode::InternalConflict.into()),
+                Err(error) => Err(storage_failure(error)),
+            };
+        }
+        Err(error) => return Err(storage_failure(error)),
+    };
+    let stored: BucketRecord = decode(&entry.value).map_err(internal)?;
+    let mut current = refilled(stored, now, interval);
+    if current.tokens == 0 {
+        return Err(ErrorCode::RateLimited.into());
+    }
+    current.tokens -= 1;
+    let value = encode(&current).map_err(internal)?;
+    match storage
+        .update(
+            &storage_key,
+            &value,
+            expiry_hint(&current, interval),
+            entry.counter,
+        )
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(StorageError::NotFound) => Err(ErrorCode::InternalConflict.into()),
+        Err(error) => Err(storage_failure(error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MemoryStorage;
+    use std::sync::Arc;
+
+    const MINUTE: i64 = 60;
+
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::from_unix_seconds(1_700_000_000 + seconds)
+    }
+
+    async fn takes_allowed(storage: &MemoryStorage, now: Timestamp) -> usize {
+        let mut allowed = 0;
+        while take(storage, Bucket::UserPassword, "u", now).await.is_ok() {
+            allowed += 1;
+            assert!(allowed <= CAPACITY as usize, "more takes than the capacity");
+        }
+        allowed
+    }
+
+    #[tokio::test]
+    async fn a_new_bucket_allows_exactly_the_capacity() {
+        let storage = MemoryStorage::new();
+        assert_eq!(
+            check(&storage, Bucket::UserPassword, "u", at(0)).await,
+            Ok(())
+        );
+        assert_eq!(takes_allowed(&storage, at(0)).await, 5);
+        assert_eq!(
+            take(&storage, Bucket::UserPassword, "u", at(0)).await,
+            Err(ErrorCode::RateLimited.into())
+        );
+        assert_eq!(
+            check(&storage, Bucket::UserPassword, "u", at(0)).await,
+            Err(ErrorCode::RateLimited.into())
+        );
+        // Other keys and other buckets are separate.
+        assert!(take(&storage, Bucket::UserPassword, "v", at(0))
+            .await
+            .is_ok());
+        assert!(take(&storage, Bucket::TemporaryPassword, "u", at(0))
+            .await
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn one_token_comes_back_per_whole_interval() {
+        let storage = MemoryStorage::new();
+        assert_eq!(takes_allowed(&storage, at(0)).await, 5);
+        assert_eq!(takes_allowed(&storage, at(MINUTE - 1)).await, 0);
+        assert_eq!(takes_allowed(&storage, at(MINUTE)).await, 1);
+        assert_eq!(takes_allowed(&storage, at(3 * MINUTE + 59)).await, 2);
+    }
+
+    #[tokio::test]
+    async fn a_long_idle_never_gives_more_than_the_capacity() {
+        // The cases where a wrapping 8-bit refill or an over-advanced refill time
+        // would deny, or burst past the capacity.
+        for idle_minutes in [5, 10, 60, 252, 256, 257, 1_440, 1_000_000] {
+            let storage = MemoryStorage::new();
+            assert!(take(&storage, Bucket::UserPassword, "u", at(0))
+                .await
+                .is_ok());
+            let later = at(idle_minutes * MINUTE);
+            assert_eq!(
+                takes_allowed(&storage, later).await,
+                5,
+                "{idle_minutes} min"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_drained_bucket_refills_after_a_multiple_of_256_intervals() {
+        let storage = MemoryStorage::new();
+        assert_eq!(takes_allowed(&storage, at(0)).await, 5);
+        assert_eq!(takes_allowed(&storage, at(256 * MINUTE)).await, 5);
+    }
+
+    #[tokio::test]
+    async fn credited_intervals_advance_the_refill_time_exactly() {
+        let storage = MemoryStorage::new();
+        assert_eq!(takes_allowed(&storage, at(0)).await, 5);
+        // 90 s: one interval credited, the half interval carries over.
+        assert_eq!(takes_allowed(&storage, at(90)).await, 1);
+        assert_eq!(takes_allowed(&storage, at(119)).await, 0);
+        assert_eq!(takes_allowed(&storage, at(120)).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_clock_stepping_back_credits_nothing() {
+        let storage = MemoryStorage::new();
+        assert_eq!(takes_allowed(&storage, at(0)).await, 5);
+        assert_eq!(takes_allowed(&storage, at(-3_600)).await, 0);
+        assert_eq!(takes_allowed(&storage, at(MINUTE)).await, 1);
+    }
+
+    #[tokio::test]
+    async fn the_email_bucket_refills_every_30_minutes() {
+        let storage = MemoryStorage::new();
+        for _ in 0..5 {
+            assert!(take(&storage, Bucket::Email, "a@b", at(0)).await.is_ok());
+        }
+        let denied = take(&storage, Bucket::Email, "a@b", at(29 * MINUTE)).await;
+        assert_eq!(denied, Err(ErrorCode::RateLimited.into()));
+        assert!(take(&storage, Bucket::Email, "a@b", at(30 * MINUTE))
+            .await
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_expiry_hint_is_when_the_bucket_would_be_full_again() {
+        let storage = MemoryStorage::new();
+        for _ in 0..2 {
+            assert!(take(&storage, Bucket::UserPassword, "u", at(0))
+                .await
+                .is_ok());
+        }
+        // Two tokens missing: full again two minutes later, so purgeable after that.
+        assert_eq!(storage.purge_expired(at(2 * MINUTE)).await, Ok(0));
+        assert_eq!(storage.purge_expired(at(2 * MINUTE + 1)).await, Ok(1));
+    }
+
+    #[tokio::test]
+    async fn concurrent_takes_never_hand_out_more_than_the_capacity() {
+        let storage = Arc::new(MemoryStorage::new());
+        assert!(take(storage.as_ref(), Bucket::UserPassword, "u", at(0))
+            .await
+            .is_ok());
+        let attempts: Vec<_> = (0..20)
+            .map(|_| {
+                let storage = Arc::clone(&storage);
+                tokio::spawn(async move {
+                    take(storage.as_ref(), Bucket::UserPassword, "u", at(0)).await
+                })
+            })
+            .collect();
+        let mut allowed = 0;
+        for attempt in attempts {
+            match attempt.await.expect("task") {
+                Ok(()) => allowed += 1,
+                Err(error) => assert!(matches!(
+                    error.code(),
+                    ErrorCode::RateLimited | ErrorCode::InternalConflict
+                )),
+            }
+        }
+        assert!(allowed <= 4, "{allowed} takes allowed after one");
+        assert_eq!(takes_allowed(&storage, at(0)).await, 4 - allowed);
+    }
+}

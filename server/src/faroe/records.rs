@@ -1,0 +1,534 @@
+//! The records kept in storage, and their codec.
+//!
+//! A stored value is one version byte followed by the record in postcard's compact
+//! encoding. The version byte lets a later format be read beside this one; an
+//! unknown version or a malformed record is a decode error (`internal_error`).
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::clock::Timestamp;
+use super::credentials::SecretHash;
+use super::user::{PasswordHash, User};
+
+const FORMAT_VERSION: u8 = 1;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CodecError {
+    #[error("stored record is empty")]
+    Empty,
+    #[error("stored record has unknown format version {0}")]
+    UnknownVersion(u8),
+    #[error("stored record is malformed: {0}")]
+    Malformed(String),
+}
+
+pub fn encode<R: Serialize>(record: &R) -> Result<Vec<u8>, CodecError> {
+    let mut bytes = vec![FORMAT_VERSION];
+    let body = postcard::to_stdvec(record).map_err(|e| CodecError::Malformed(e.to_string()))?;
+    bytes.extend_from_slice(&body);
+    Ok(bytes)
+}
+
+pub fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, CodecError> {
+    let (&version, body) = bytes.split_first().ok_or(CodecError::Empty)?;
+    if version != FORMAT_VERSION {
+        return Err(CodecError::UnknownVersion(version));
+    }
+    postcard::from_bytes(body).map_err(|e| CodecError::Malformed(e.to_string()))
+}
+
+/// A record stored under `PREFIX` + its id and reached through a `<id>.<secret>` token.
+pub trait TokenRecord: Serialize + DeserializeOwned + Send + Sync {
+    const PREFIX: &'static str;
+    fn secret_hash(&self) -> &SecretHash;
+}
+
+/// How a lifetime ends: some flows end when `now − created` reaches the lifetime,
+/// others one instant later. The contract keeps both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifetimeEnd {
+    /// Valid while `now − created < lifetime`.
+    Exclusive,
+    /// Valid while `now − created ≤ lifetime`.
+    Inclusive,
+}
+
+/// A pending flow: signup, signin, e-mail update, password update, reset, deletion.
+pub trait FlowRecord: TokenRecord {
+    const LIFETIME: Duration;
+    const LIFETIME_END: LifetimeEnd;
+    fn created_at(&self) -> Timestamp;
+
+    fn expires_at(&self) -> Timestamp {
+        self.created_at().add(Self::LIFETIME)
+    }
+
+    fn is_valid_at(&self, now: Timestamp) -> bool {
+        match Self::LIFETIME_END {
+            LifetimeEnd::Exclusive => now.is_before_end_of(self.created_at(), Self::LIFETIME),
+            LifetimeEnd::Inclusive => now.is_not_after_end_of(self.created_at(), Self::LIFETIME),
+        }
+    }
+}
+
+/// A flow bound to an existing user, invalidated when the user's counters move.
+pub trait UserFlowRecord: FlowRecord {
+    fn user_id(&self) -> &str;
+    /// True when the user changed in a way that voids this flow.
+    fn is_stale_for(&self, user: &User) -> bool;
+}
+
+/// A flow started from a signed-in session; only that session may continue it.
+pub trait SessionBoundRecord: UserFlowRecord {
+    fn session_id(&self) -> &str;
+}
+
+const MINUTE: u64 = 60;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub id: String,
+    pub user_id: String,
+    pub secret_hash: SecretHash,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the last activity refresh.
+    pub token_last_verified_at: i64,
+    /// Unix seconds of the last user check, when the user cache is on.
+    pub user_last_checked_at: Option<i64>,
+    pub user_disabled_counter: i32,
+    pub user_sessions_counter: i32,
+}
+
+impl TokenRecord for SessionRecord {
+    const PREFIX: &'static str = "aaah.";
+    fn secret_hash(&self) -> &SecretHash {
+        &self.secret_hash
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignupRecord {
+    pub id: String,
+    pub secret_hash: SecretHash,
+    pub email_address: String,
+    pub email_address_verification_code: String,
+    pub email_address_verified: bool,
+    pub password: Option<PasswordHash>,
+    pub created_at: i64,
+}
+
+impl TokenRecord for SignupRecord {
+    const PREFIX: &'static str = "aaai.";
+    fn secret_hash(&self) -> &SecretHash {
+        &self.secret_hash
+    }
+}
+
+impl FlowRecord for SignupRecord {
+    const LIFETIME: Duration = Duration::from_secs(20 * MINUTE);
+    const LIFETIME_END: LifetimeEnd = LifetimeEnd::Exclusive;
+    fn created_at(&self) -> Timestamp {
+        Timestamp::from_unix_seconds(self.created_at)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigninRecord {
+    pub id: String,
+    pub user_id: String,
+    pub secret_hash: SecretHash,
+    pub user_first_factor_verified: bool,
+    pub user_password_hash_counter: i32,
+    pub user_disabled_counter: i32,
+    pub created_at: i64,
+}
+
+impl TokenRecord for SigninRecord {
+    const PREFIX: &'static str = "aaaj.";
+    fn secret_hash(&self) -> &SecretHash {
+        &self.secret_hash
+    }
+}
+
+impl FlowRecord for SigninRecord {
+    const LIFETIME: Duration = Duration::from_secs(10 * MINUTE);
+    const LIFETIME_END: LifetimeEnd = LifetimeEnd::Exclusive;
+    fn created_at(&self) -> Timestamp {
+        Timestamp::from_unix_seconds(self.created_at)
+    }
+}
+
+impl UserFlowRecord for SigninRecord {
+    fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    fn is_stale_for(&self, user: &User) -> bool {
+        self.user_password_hash_counter != user.password_hash_counter
+            || self.user_disabled_counter != user.disabled_counter
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEmailAddressUpdateRecord {
+    pub id: String,
+    pub user_id: String,
+    pub session_id: String,
+    pub secret_hash: SecretHash,
+    pub new_email_address: String,
+    pub email_address_verification_code: String,
+    pub new_email_address_verified: bool,
+    pub user_identity_verified: bool,
+    pub user_password_hash_counter: i32,
+    pub user_email_address_counter: i32,
+    pub user_disabled_counter: i32,
+    pub created_at: i64,
+}
+
+impl TokenRecord for UserEmailAddressUpdateRecord {
+    const PREFIX: &'static str = "aaak.";
+    fn secret_hash(&self) -> &SecretHash {
+        &self.secret_hash
+    }
+}
+
+impl FlowRecord for UserEmailAddressUpdateRecord {
+    const LIFETIME: Duration = Duration::from_secs(20 * MINUTE);
+    const LIFETIME_END: LifetimeEnd = LifetimeEnd::Inclusive;
+    fn created_at(&self) -> Timestamp {
+        Timestamp::from_unix_seconds(self.created_at)
+    }
+}
+
+impl UserFlowRecord for UserEmailAddressUpdateRecord {
+    fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    fn is_stale_for(&self, user: &User) -> bool {
+        self.user_password_hash_counter != user.password_hash_counter
+            || self.user_email_address_counter != user.email_address_counter
+            || self.user_disabled_counter != user.disabled_counter
+    }
+}
+
+impl SessionBoundRecord for UserEmailAddressUpdateRecord {
+    fn session_id(&self) -> &str {
+        &self.session_id
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPasswordUpdateRecord {
+    pub id: String,
+    pub user_id: String,
+    pub session_id: String,
+    pub secret_hash: SecretHash,
+    pub user_identity_verified: bool,
+    pub new_password: Option<PasswordHash>,
+    pub user_password_hash_counter: i32,
+    pub user_disabled_counter: i32,
+    pub created_at: i64,
+}
+
+impl TokenRecord for UserPasswordUpdateRecord {
+    const PREFIX: &'static str = "aaam.";
+    fn secret_hash(&self) -> &SecretHash {
+        &self.secret_hash
+    }
+}
+
+impl FlowRecord for UserPasswordUpdateRecord {
+    const LIFETIME: Duration = Duration::from_secs(10 * MINUTE);
+    const LIFETIME_END: LifetimeEnd = LifetimeEnd::Inclusive;
+    fn created_at(&self) -> Timestamp {
+        Timestamp::from_unix_seconds(self.created_at)
+    }
+}
+
+impl UserFlowRecord for UserPasswordUpdateRecord {
+    fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    fn is_stale_for(&self, user: &User) -> bool {
+        self.user_password_hash_counter != user.password_hash_counter
+            || self.user_disabled_counter != user.disabled_counter
+    }
+}
+
+impl SessionBoundRecord for UserPasswordUpdateRecord {
+    fn session_id(&self) -> &str {
+        &self.session_id
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDeletionRecord {
+    pub id: String,
+    pub user_id: String,
+    pub session_id: String,
+    pub secret_hash: SecretHash,
+    pub user_identity_verified: bool,
+    pub user_password_hash_counter: i32,
+    pub user_disabled_counter: i32,
+    pub created_at: i64,
+}
+
+impl TokenRecord for UserDeletionRecord {
+    const PREFIX: &'static str = "aaap.";
+    fn secret_hash(&self) -> &SecretHash {
+        &self.secret_hash
+    }
+}
+
+impl FlowRecord for UserDeletionRecord {
+    const LIFETIME: Duration = Duration::from_secs(10 * MINUTE);
+    const LIFETIME_END: LifetimeEnd = LifetimeEnd::Inclusive;
+    fn created_at(&self) -> Timestamp {
+        Timestamp::from_unix_seconds(self.created_at)
+    }
+}
+
+impl UserFlowRecord for UserDeletionRecord {
+    fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    fn is_stale_for(&self, user: &User) -> bool {
+        self.user_password_hash_counter != user.password_hash_counter
+            || self.user_disabled_counter != user.disabled_counter
+    }
+}
+
+impl SessionBoundRecord for UserDeletionRecord {
+    fn session_id(&self) -> &str {
+        &self.session_id
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPasswordResetRecord {
+    pub id: String,
+    pub user_id: String,
+    pub secret_hash: SecretHash,
+    pub temporary_password: PasswordHash,
+    pub user_first_factor_verified: bool,
+    pub new_password: Option<PasswordHash>,
+    pub user_password_hash_counter: i32,
+    pub user_email_address_counter: i32,
+    pub user_disabled_counter: i32,
+    pub created_at: i64,
+}
+
+impl TokenRecord for UserPasswordResetRecord {
+    const PREFIX: &'static str = "aaan.";
+    fn secret_hash(&self) -> &SecretHash {
+        &self.secret_hash
+    }
+}
+
+impl FlowRecord for UserPasswordResetRecord {
+    const LIFETIME: Duration = Duration::from_secs(20 * MINUTE);
+    const LIFETIME_END: LifetimeEnd = LifetimeEnd::Exclusive;
+    fn created_at(&self) -> Timestamp {
+        Timestamp::from_unix_seconds(self.created_at)
+    }
+}
+
+impl UserFlowRecord for UserPasswordResetRecord {
+    fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    // The password-hash counter counts too: a reset made before a password change
+    // must not survive it.
+    fn is_stale_for(&self, user: &User) -> bool {
+        self.user_password_hash_counter != user.password_hash_counter
+            || self.user_email_address_counter != user.email_address_counter
+            || self.user_disabled_counter != user.disabled_counter
+    }
+}
+
+/// A token bucket's state (see `rate_limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketRecord {
+    pub tokens: u32,
+    /// Unix seconds.
+    pub last_refilled_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn secret_hash() -> impl Strategy<Value = SecretHash> {
+        ".{0,30}".prop_map(|s| SecretHash::of(&s))
+    }
+
+    fn password_hash() -> impl Strategy<Value = PasswordHash> {
+        (
+            proptest::collection::vec(any::<u8>(), 0..40),
+            ".{0,30}",
+            proptest::collection::vec(any::<u8>(), 0..20),
+        )
+            .prop_map(|(hash, algorithm_id, salt)| PasswordHash {
+                hash,
+                algorithm_id,
+                salt,
+            })
+    }
+
+    fn round_trips<R>(record: &R)
+    where
+        R: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        let bytes = encode(record).expect("encode");
+        assert_eq!(bytes[0], FORMAT_VERSION);
+        assert_eq!(&decode::<R>(&bytes).expect("decode"), record);
+    }
+
+    proptest! {
+        #[test]
+        fn sessions_round_trip(
+            (id, user_id) in (".*", ".*"), secret_hash in secret_hash(),
+            (created_at, token_last_verified_at) in (any::<i64>(), any::<i64>()),
+            user_last_checked_at in any::<Option<i64>>(),
+            (user_disabled_counter, user_sessions_counter) in (any::<i32>(), any::<i32>()),
+        ) {
+            round_trips(&SessionRecord { id, user_id, secret_hash, created_at,
+                token_last_verified_at, user_last_checked_at, user_disabled_counter,
+                user_sessions_counter });
+        }
+
+        #[test]
+        fn signups_round_trip(
+            (id, email_address, email_address_verification_code) in (".*", ".*", ".*"),
+            secret_hash in secret_hash(), email_address_verified in any::<bool>(),
+            password in proptest::option::of(password_hash()), created_at in any::<i64>(),
+        ) {
+            round_trips(&SignupRecord { id, secret_hash, email_address,
+                email_address_verification_code, email_address_verified, password, created_at });
+        }
+
+        #[test]
+        fn signins_round_trip(
+            (id, user_id) in (".*", ".*"), secret_hash in secret_hash(),
+            user_first_factor_verified in any::<bool>(),
+            (user_password_hash_counter, user_disabled_counter) in (any::<i32>(), any::<i32>()),
+            created_at in any::<i64>(),
+        ) {
+            round_trips(&SigninRecord { id, user_id, secret_hash, user_first_factor_verified,
+                user_password_hash_counter, user_disabled_counter, created_at });
+        }
+
+        #[test]
+        fn email_address_updates_round_trip(
+            (id, user_id, session_id) in (".*", ".*", ".*"), secret_hash in secret_hash(),
+            (new_email_address, email_address_verification_code) in (".*", ".*"),
+            (new_email_address_verified, user_identity_verified) in (any::<bool>(), any::<bool>()),
+            counters in (any::<i32>(), any::<i32>(), any::<i32>()), created_at in any::<i64>(),
+        ) {
+            round_trips(&UserEmailAddressUpdateRecord { id, user_id, session_id, secret_hash,
+                new_email_address, email_address_verification_code, new_email_address_verified,
+                user_identity_verified, user_password_hash_counter: counters.0,
+                user_email_address_counter: counters.1, user_disabled_counter: counters.2,
+                created_at });
+        }
+
+        #[test]
+        fn password_updates_round_trip(
+            (id, user_id, session_id) in (".*", ".*", ".*"), secret_hash in secret_hash(),
+            user_identity_verified in any::<bool>(),
+            new_password in proptest::option::of(password_hash()),
+            (user_password_hash_counter, user_disabled_counter) in (any::<i32>(), any::<i32>()),
+            created_at in any::<i64>(),
+        ) {
+            round_trips(&UserPasswordUpdateRecord { id, user_id, session_id, secret_hash,
+                user_identity_verified, new_password, user_password_hash_counter,
+                user_disabled_counter, created_at });
+        }
+
+        #[test]
+        fn deletions_round_trip(
+            (id, user_id, session_id) in (".*", ".*", ".*"), secret_hash in secret_hash(),
+            user_identity_verified in any::<bool>(),
+            (user_password_hash_counter, user_disabled_counter) in (any::<i32>(), any::<i32>()),
+            created_at in any::<i64>(),
+        ) {
+            round_trips(&UserDeletionRecord { id, user_id, session_id, secret_hash,
+                user_identity_verified, user_password_hash_counter, user_disabled_counter,
+                created_at });
+        }
+
+        #[test]
+        fn password_resets_round_trip(
+            (id, user_id) in (".*", ".*"), secret_hash in secret_hash(),
+            temporary_password in password_hash(), user_first_factor_verified in any::<bool>(),
+            new_password in proptest::option::of(password_hash()),
+            counters in (any::<i32>(), any::<i32>(), any::<i32>()), created_at in any::<i64>(),
+        ) {
+            round_trips(&UserPasswordResetRecord { id, user_id, secret_hash, temporary_password,
+                user_first_factor_verified, new_password, user_password_hash_counter: counters.0,
+                user_email_address_counter: counters.1, user_disabled_counter: counters.2,
+                created_at });
+        }
+
+        #[test]
+        fn buckets_round_trip(tokens in any::<u32>(), last_refilled_at in any::<i64>()) {
+            round_trips(&BucketRecord { tokens, last_refilled_at });
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic_the_decoder(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = decode::<SessionRecord>(&bytes);
+            let _ = decode::<UserPasswordResetRecord>(&bytes);
+        }
+    }
+
+    #[test]
+    fn unknown_versions_and_truncation_are_errors() {
+        let record = BucketRecord {
+            tokens: 3,
+            last_refilled_at: 1_700_000_000,
+        };
+        let mut bytes = encode(&record).expect("encode");
+        assert!(matches!(
+            decode::<BucketRecord>(&bytes[..bytes.len() - 1]),
+            Err(CodecError::Malformed(_))
+        ));
+        bytes[0] = 9;
+        assert_eq!(
+            decode::<BucketRecord>(&bytes),
+            Err(CodecError::UnknownVersion(9))
+        );
+        assert_eq!(decode::<BucketRecord>(&[]), Err(CodecError::Empty));
+    }
+
+    #[test]
+    fn lifetimes_end_as_the_contract_says() {
+        let signup = SignupRecord {
+            id: "i".into(),
+            secret_hash: SecretHash::of("s"),
+            email_address: "a@b".into(),
+            email_address_verification_code: "C".into(),
+            email_address_verified: false,
+            password: None,
+            created_at: 1_000,
+        };
+        assert!(signup.is_valid_at(Timestamp::from_unix_seconds(1_000 + 1_199)));
+        assert!(!signup.is_valid_at(Timestamp::from_unix_seconds(1_000 + 1_200)));
+        let deletion = UserDeletionRecord {
+            id: "i".into(),
+            user_id: "u".into(),
+            session_id: "s".into(),
+            secret_hash: SecretHash::of("s"),
+            user_identity_verified: false,
+            user_password_hash_counter: 0,
+            user_disabled_counter: 0,
+            created_at: 1_000,
+        };
+        assert!(deletion.is_valid_at(Timestamp::from_unix_seconds(1_000 + 600)));
+        assert!(!deletion.is_valid_at(Timestamp::from_unix_nanos(1_600_000_000_001)));
+    }
+}
