@@ -4,7 +4,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use rand::Rng as _;
 use serde_json::{json, Map, Value};
@@ -104,6 +106,15 @@ pub enum UserActionRequest {
 #[error("Invalid or missing '{0}' field")]
 pub struct InvalidArgument(pub &'static str);
 
+/// Standard alphabet, padding required. Non-zero bits in the last character's unused part are
+/// tolerated, as Go's `base64.StdEncoding` and Python's `b64decode(validate=True)` do.
+const STRICT_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
+        .with_decode_allow_trailing_bits(true),
+);
+
 struct Arguments<'a>(&'a Map<String, Value>);
 
 impl Arguments<'_> {
@@ -114,10 +125,12 @@ impl Arguments<'_> {
         }
     }
 
-    /// Strict standard base64: the standard alphabet, canonical padding, nothing else.
+    /// Strict standard base64: the standard alphabet and padding, nothing else.
     fn bytes(&self, name: &'static str) -> Result<Vec<u8>, InvalidArgument> {
         match self.0.get(name) {
-            Some(Value::String(text)) => BASE64.decode(text).map_err(|_| InvalidArgument(name)),
+            Some(Value::String(text)) => STRICT_BASE64
+                .decode(text)
+                .map_err(|_| InvalidArgument(name)),
             _ => Err(InvalidArgument(name)),
         }
     }
@@ -326,9 +339,9 @@ mod tests {
         let result = parse(
             UserActionName::UpdateUserPasswordHash,
             json!({"user_id": "1_a", "password_hash": "AAEC/+8=", "password_hash_algorithm_id": "x",
-                   "password_salt": "", "user_password_hash_counter": 0}),
+                   "password_salt": "AB==", "user_password_hash_counter": 0}),
         );
-        assert!(result.is_ok());
+        assert!(result.is_ok(), "valid padded base64 must be accepted");
     }
 
     #[test]
