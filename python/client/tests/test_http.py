@@ -54,7 +54,7 @@ class CannedHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server():
     srv = CannedServer()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield srv
     srv.shutdown()

@@ -1,0 +1,143 @@
+"""HTTP layer: routes, body reading, JSON error pages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, Dict, Tuple
+from urllib.parse import urlsplit
+
+from .app import (
+    INTERNAL_SERVER_ERROR,
+    BadRequest,
+    ReferenceServerState,
+    Response,
+    error_response,
+    log_error,
+)
+
+MAX_BODY_BYTES = 1 << 20
+
+_POST_ROUTES: Dict[str, Callable[[ReferenceServerState, bytes], Response]] = {
+    "/invoke": ReferenceServerState.invoke,
+    "/auth/invoke_user_action": ReferenceServerState.invoke,
+    "/email": ReferenceServerState.email,
+    "/command": ReferenceServerState.command,
+    "/auth/clear_tables": ReferenceServerState.clear_tables,
+    "/auth/prepare_user": ReferenceServerState.prepare_user,
+}
+_GET_ROUTES = ("/health", "/")
+_HEALTH_BODY = b'{"status":"ok"}'
+
+
+class ReferenceRequestHandler(BaseHTTPRequestHandler):
+    server: "ReferenceHTTPServer"
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+        if self.server.state.verbose:
+            super().log_message(format, *args)
+
+    def _reply(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def send_error(self, code, message=None, explain=None) -> None:
+        """Stdlib errors (bad request line, unsupported method, ...) as JSON."""
+        code = int(code)
+        if message is None:
+            message = self.responses.get(code, ("Error",))[0]
+        self.log_error("code %d, message %s", code, message)
+        body = json.dumps({"error": message, "status_code": code}).encode("utf-8")
+        self.send_response(code)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
+
+    def _read_body(self) -> bytes:
+        header = self.headers.get("Content-Length")
+        if header is None:
+            return b""
+        try:
+            length = int(header)
+        except ValueError:
+            raise BadRequest("Invalid Content-Length") from None
+        if length < 0:
+            raise BadRequest("Invalid Content-Length")
+        if length > MAX_BODY_BYTES:
+            raise BadRequest("Request body too large")
+        return self.rfile.read(length)
+
+    def _dispatch(self, run: Callable[[], Response]) -> None:
+        try:
+            status, body = run()
+        except BadRequest as error:
+            status, body = error_response(400, str(error))
+        except Exception as error:  # every other failure is a 500, never a crash
+            log_error(error)
+            status, body = INTERNAL_SERVER_ERROR
+        self._reply(status, body)
+
+    def _path(self) -> str:
+        return urlsplit(self.path).path
+
+    def do_GET(self) -> None:
+        if self._path() in _GET_ROUTES:
+            self._reply(200, _HEALTH_BODY)
+        else:
+            self._reply(*error_response(404, "Not Found"))
+
+    def do_POST(self) -> None:
+        route = _POST_ROUTES.get(self._path())
+        state = self.server.state
+
+        def run() -> Response:
+            body = self._read_body()  # read even for 404, so the client sees the answer
+            if route is None:
+                return error_response(404, "Not Found")
+            return route(state, body)
+
+        self._dispatch(run)
+
+
+class ReferenceHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: Tuple[str, int], state: ReferenceServerState) -> None:
+        self.state = state
+        super().__init__(address, ReferenceRequestHandler)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.state.close()
+
+
+def create_server(host: str = "127.0.0.2", port: int = 8079, db_path: str = ":memory:",
+                  verbose: bool = False) -> ReferenceHTTPServer:
+    """Binds the server (port 0 picks a free port); call ``serve_forever()``."""
+    state = ReferenceServerState(db_path, verbose=verbose)
+    try:
+        return ReferenceHTTPServer((host, port), state)
+    except BaseException:
+        state.close()
+        raise
+
+
+def run(host: str, port: int, db_path: str, verbose: bool = True) -> None:
+    server = create_server(host, port, db_path, verbose)
+    bound_host, bound_port = server.server_address[:2]
+    print(f"Server running on {bound_host}:{bound_port}", flush=True)
+    print("Press Ctrl+C to stop", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("Shutting down", file=sys.stderr, flush=True)
+    finally:
+        server.server_close()
