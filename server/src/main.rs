@@ -1,5 +1,6 @@
 //! `tiauth`: the Tiauth Faroe auth server.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(&loaded.config.log_filter))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match &loaded.env_file {
         EnvFileStatus::Loaded(path) => tracing::info!(path = %path.display(), "env file loaded"),
