@@ -77,7 +77,7 @@ async fn invoke(State(state): State<MockState>, body: Bytes) -> Response {
     // Faults come before validation, as in the Python reference server.
     let fault = action.and_then(|action| state.faults().get(FaultTarget::UserAction(action)));
     if let Some(fault) = fault {
-        tracing::info!(action = ?action, %action_invocation_id, ?fault, "injecting fault");
+        tracing::info!(action = action.map_or("", UserActionName::as_str), %action_invocation_id, ?fault, "injecting fault");
         match fault {
             Fault::Delay(delay) => tokio::time::sleep(delay).await,
             Fault::ErrorCode(code) => {
