@@ -4,4 +4,5 @@
 //! engines it keeps its state in.
 
 pub mod faroe;
+pub mod pwned;
 pub mod storage;
