@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::faults::{Fault, FaultTarget};
 use crate::json::{
-    error_response, internal_error_response, is_truthy, json_response, non_empty_str,
+    error_response, internal_error_response, is_truthy, json_response, non_empty_str, python_str,
 };
 use crate::routes::{bad_request, parse_object};
 use crate::state::MockState;
@@ -54,11 +54,7 @@ pub(crate) async fn command(State(state): State<MockState>, body: Bytes) -> Resp
                 internal_error_response()
             }
         },
-        Some(other) => bad_request(&format!("Unknown command: {other}")),
-        None => bad_request(&format!(
-            "Unknown command: {}",
-            name.map(Value::to_string).unwrap_or_default()
-        )),
+        _ => bad_request(&format!("Unknown command: {}", python_str(name))),
     }
 }
 
@@ -84,18 +80,18 @@ fn get_token(state: &MockState, object: &Map<String, Value>) -> Response {
 }
 
 async fn update_user(state: &MockState, object: &Map<String, Value>) -> Response {
-    let Some(user_id) = object.get("user_id").and_then(Value::as_str) else {
-        return bad_request("Invalid or missing 'user_id' field");
+    let Some(user_id) = non_empty_str(object.get("user_id")) else {
+        return bad_request("Missing user_id");
     };
     let disabled = match object.get("disabled") {
         None | Some(Value::Null) => None,
         Some(Value::Bool(disabled)) => Some(*disabled),
-        Some(_) => return bad_request("Invalid 'disabled' field"),
+        Some(_) => return bad_request("Invalid disabled: must be a boolean"),
     };
     let display_name = match object.get("display_name") {
         None | Some(Value::Null) => None,
         Some(Value::String(name)) => Some(name.as_str()),
-        Some(_) => return bad_request("Invalid 'display_name' field"),
+        Some(_) => return bad_request("Invalid display_name: must be a string"),
     };
     match state.update_user(user_id, disabled, display_name).await {
         Ok(()) => success(),
@@ -108,18 +104,19 @@ async fn update_user(state: &MockState, object: &Map<String, Value>) -> Response
 }
 
 fn set_fault(state: &MockState, object: &Map<String, Value>) -> Response {
-    let Some(target) = object
-        .get("target")
+    let target_value = object.get("target");
+    let Some(target) = target_value
         .and_then(Value::as_str)
         .and_then(|target| target.parse::<FaultTarget>().ok())
     else {
-        return bad_request("Invalid or missing 'target' field");
+        return bad_request(&format!(
+            "Unknown fault target: {}",
+            python_str(target_value)
+        ));
     };
-    let Some(fault) = object
-        .get("fault")
-        .and_then(|fault| Fault::from_json(fault).ok())
-    else {
-        return bad_request("Invalid or missing 'fault' field");
+    let fault = match Fault::from_json(object.get("fault").unwrap_or(&Value::Null)) {
+        Ok(fault) => fault,
+        Err(error) => return bad_request(&error.to_string()),
     };
     tracing::info!(%target, ?fault, "fault set");
     state.set_fault(target, fault);

@@ -62,10 +62,19 @@ pub enum Fault {
     Delay(Duration),
 }
 
-/// The `fault` member of a `set_fault` command is not a fault.
+/// The `fault` member of a `set_fault` command is not a fault. The messages are the Python
+/// reference server's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid fault description")]
-pub struct InvalidFault;
+pub enum InvalidFault {
+    #[error(
+        "Invalid fault: kind must be one of error_code, http_500, malformed_json, wrong_envelope, delay"
+    )]
+    Kind,
+    #[error("Invalid fault: error_code must be a non-empty string")]
+    ErrorCode,
+    #[error("Invalid fault: milliseconds must be a non-negative integer")]
+    Milliseconds,
+}
 
 impl Fault {
     /// Reads `{"kind": "error_code", "error_code": "..."}`, `{"kind": "http_500"}`,
@@ -79,7 +88,7 @@ impl Fault {
                 .and_then(Value::as_str)
                 .filter(|code| !code.is_empty())
                 .map(|code| Self::ErrorCode(code.to_owned()))
-                .ok_or(InvalidFault),
+                .ok_or(InvalidFault::ErrorCode),
             Some("http_500") => Ok(Self::Http500),
             Some("malformed_json") => Ok(Self::MalformedJson),
             Some("wrong_envelope") => Ok(Self::WrongEnvelope),
@@ -87,8 +96,8 @@ impl Fault {
                 .get("milliseconds")
                 .and_then(Value::as_u64)
                 .map(|milliseconds| Self::Delay(Duration::from_millis(milliseconds)))
-                .ok_or(InvalidFault),
-            _ => Err(InvalidFault),
+                .ok_or(InvalidFault::Milliseconds),
+            _ => Err(InvalidFault::Kind),
         }
     }
 }
@@ -150,14 +159,21 @@ mod tests {
             Fault::from_json(&json!({"kind": "http_500"})),
             Ok(Fault::Http500)
         );
-        for bad in [
-            json!({"kind": "error_code"}),
-            json!({"kind": "delay", "milliseconds": -1}),
-            json!({"kind": "delay", "milliseconds": true}),
-            json!({"kind": "explode"}),
-            json!("http_500"),
+        for (bad, error) in [
+            (json!({"kind": "error_code"}), InvalidFault::ErrorCode),
+            (
+                json!({"kind": "delay", "milliseconds": -1}),
+                InvalidFault::Milliseconds,
+            ),
+            (
+                json!({"kind": "delay", "milliseconds": true}),
+                InvalidFault::Milliseconds,
+            ),
+            (json!({"kind": "explode"}), InvalidFault::Kind),
+            (json!("http_500"), InvalidFault::Kind),
+            (json!(null), InvalidFault::Kind),
         ] {
-            assert_eq!(Fault::from_json(&bad), Err(InvalidFault), "{bad}");
+            assert_eq!(Fault::from_json(&bad), Err(error), "{bad}");
         }
     }
 }

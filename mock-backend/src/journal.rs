@@ -5,10 +5,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
 
-/// One `/invoke` call as received.
+/// One `/invoke` call as received: any JSON object body counts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserActionCall {
-    pub action: String,
+    /// The `action` member as received (`null` when missing).
+    pub action: Value,
+    /// The `arguments` member as received (`null` when missing).
     pub arguments: Value,
 }
 

@@ -125,6 +125,21 @@ pub fn is_truthy(value: Option<&Value>) -> bool {
     }
 }
 
+/// How Python's `str()` shows a decoded JSON value in a message (`None`, `True`, the text of a
+/// string); arrays and objects are shown as JSON.
+pub fn python_str(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => "None".to_owned(),
+        Some(Value::Bool(true)) => "True".to_owned(),
+        Some(Value::Bool(false)) => "False".to_owned(),
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => to_python_json(other)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .unwrap_or_default(),
+    }
+}
+
 /// The value as a non-empty string, or `None`.
 pub fn non_empty_str(value: Option<&Value>) -> Option<&str> {
     value

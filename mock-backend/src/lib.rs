@@ -148,7 +148,7 @@ impl RunningMockBackend {
         self.state.clear_faults();
     }
 
-    /// Clears users (restarting the id numbering), stored codes, the journal and faults.
+    /// Clears users, stored codes, the journal and faults (the id numbering goes on).
     pub async fn clear(&self) -> Result<(), StoreError> {
         self.state.clear().await
     }

@@ -42,12 +42,16 @@ pub fn router(state: MockState) -> Router {
         .with_state(state)
 }
 
+/// Parses a request body that must be JSON; the error is the 400 message.
+fn parse_json(body: &[u8]) -> Result<Value, &'static str> {
+    serde_json::from_slice::<Value>(body).map_err(|_| "Invalid JSON body")
+}
+
 /// Parses a request body that must be a JSON object; the error is the 400 message.
 pub(crate) fn parse_object(body: &[u8]) -> Result<Map<String, Value>, &'static str> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err("Invalid request object"),
-        Err(_) => Err("Invalid JSON"),
+    match parse_json(body)? {
+        Value::Object(object) => Ok(object),
+        _ => Err("Request body must be a JSON object"),
     }
 }
 
@@ -56,34 +60,24 @@ pub(crate) fn bad_request(message: &str) -> Response {
 }
 
 async fn invoke(State(state): State<MockState>, body: Bytes) -> Response {
-    let object = match parse_object(&body) {
-        Ok(object) => object,
+    let object = match parse_json(&body) {
+        Ok(Value::Object(object)) => object,
+        Ok(_) => return bad_request("Invalid request object"),
         Err(message) => return bad_request(message),
     };
-    let Some(action_name) = object.get("action").and_then(Value::as_str) else {
-        return bad_request("Missing or invalid 'action' field");
-    };
-    let Some(arguments) = object.get("arguments").and_then(Value::as_object) else {
-        return bad_request("Missing or invalid 'arguments' field");
-    };
     state.journal().record_call(UserActionCall {
-        action: action_name.to_owned(),
-        arguments: Value::Object(arguments.clone()),
+        action: object.get("action").cloned().unwrap_or(Value::Null),
+        arguments: object.get("arguments").cloned().unwrap_or(Value::Null),
     });
-    let Ok(action) = action_name.parse::<UserActionName>() else {
-        tracing::warn!(action = action_name, "unknown user action");
-        return bad_request(&format!("Unknown action {action_name}"));
-    };
-    let request = match UserActionRequest::parse(action, arguments) {
-        Ok(request) => request,
-        Err(error) => {
-            tracing::warn!(%action, %error, "invalid user action arguments");
-            return bad_request(&error.to_string());
-        }
-    };
+    let action = object
+        .get("action")
+        .and_then(Value::as_str)
+        .and_then(|name| name.parse::<UserActionName>().ok());
     let action_invocation_id = new_action_invocation_id();
-    if let Some(fault) = state.faults().get(FaultTarget::UserAction(action)) {
-        tracing::info!(%action, %action_invocation_id, ?fault, "injecting fault");
+    // Faults come before validation, as in the Python reference server.
+    let fault = action.and_then(|action| state.faults().get(FaultTarget::UserAction(action)));
+    if let Some(fault) = fault {
+        tracing::info!(action = action.map_or("", UserActionName::as_str), %action_invocation_id, ?fault, "injecting fault");
         match fault {
             Fault::Delay(delay) => tokio::time::sleep(delay).await,
             Fault::ErrorCode(code) => {
@@ -95,6 +89,23 @@ async fn invoke(State(state): State<MockState>, body: Bytes) -> Response {
             other => return fault_response(&other),
         }
     }
+    let Some(action_name) = object.get("action").and_then(Value::as_str) else {
+        return bad_request("Missing or invalid 'action' field");
+    };
+    let Some(arguments) = object.get("arguments").and_then(Value::as_object) else {
+        return bad_request("Missing or invalid 'arguments' field");
+    };
+    let Some(action) = action else {
+        tracing::warn!(action = action_name, "unknown user action");
+        return bad_request(&format!("Unknown action {action_name}"));
+    };
+    let request = match UserActionRequest::parse(action, arguments) {
+        Ok(request) => request,
+        Err(error) => {
+            tracing::warn!(%action, %error, "invalid user action arguments");
+            return bad_request(&error.to_string());
+        }
+    };
     match request.execute(state.store()).await {
         Ok(user) => {
             tracing::info!(%action, %action_invocation_id, user_id = user.as_ref().map(|user| user.id.as_str()), "user action succeeded");

@@ -93,10 +93,11 @@ impl MockState {
             .await
     }
 
-    /// Clears users (restarting the id numbering), stored codes, the journal and faults.
+    /// Clears users, stored codes, the journal and faults. The id numbering goes on, so no id
+    /// is ever handed out twice.
     pub async fn clear(&self) -> Result<(), StoreError> {
         self.faults.clear();
         self.journal.clear();
-        self.store.reset().await
+        self.store.delete_all_users().await
     }
 }

@@ -9,6 +9,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::HeaderValue;
 use tokio::net::TcpListener;
@@ -19,8 +20,9 @@ use crate::faroe::clock::{Clock, SystemClock};
 use crate::faroe::passwords::{NoStrengthCheck, PasswordHasher, PasswordStrengthChecker};
 use crate::faroe::{Faroe, SessionConfig};
 use crate::http::{router, HttpState};
+use crate::pwned::{PwnedPasswords, PwnedPasswordsBuildError, PwnedPasswordsConfig};
 use crate::shell::{self, ShellEnd};
-use crate::storage::{MemoryStorage, Storage, StorageError};
+use crate::storage::{spawn_purge_task, SqliteStorage, Storage, StorageError};
 
 /// Replacements for the dependencies the configuration would choose.
 #[derive(Clone, Default)]
@@ -35,16 +37,19 @@ pub struct Overrides {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot open the storage at {}: {source}", .path.display())]
-    Storage { path: PathBuf, source: StorageError },
+    /// The engine's message names the path.
+    #[error("cannot open the storage: {reason}")]
+    Storage { path: PathBuf, reason: StorageError },
     #[error(transparent)]
     UserServerClient(#[from] ClientBuildError),
+    #[error(transparent)]
+    PwnedPasswords(#[from] PwnedPasswordsBuildError),
     #[error("invalid FAROE_CORS_ALLOW_ORIGIN value {0:?}")]
     CorsOrigin(String),
     #[error("cannot listen on {addr}: the address is already in use")]
     AddressInUse { addr: SocketAddr },
-    #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: io::Error },
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: io::Error },
     #[error("cannot start the interactive shell: {0}")]
     Shell(io::Error),
     #[error("the HTTP server failed: {0}")]
@@ -60,23 +65,26 @@ pub struct App {
     cors_allow_origin: Option<HeaderValue>,
 }
 
+/// How often expired entries are purged from storage.
+pub const PURGE_INTERVAL: Duration = Duration::from_secs(60);
+
 fn open_storage(config: &Config) -> Result<Arc<dyn Storage>, StartError> {
-    // Until the SQLite engine lands, state lives in memory; the file is still created so
-    // an unusable path fails at startup as it will with SQLite.
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&config.db_path)
-        .map_err(|error| StartError::Storage {
-            path: config.db_path.clone(),
-            source: StorageError::Failure(error.to_string()),
-        })?;
-    Ok(Arc::new(MemoryStorage::new()))
+    let storage = SqliteStorage::open(&config.db_path).map_err(|reason| StartError::Storage {
+        path: config.db_path.clone(),
+        reason,
+    })?;
+    Ok(Arc::new(storage))
 }
 
-fn password_strength(_config: &Config) -> Arc<dyn PasswordStrengthChecker> {
-    // The range-API checker is wired in once it exists; until then both modes accept.
-    Arc::new(NoStrengthCheck)
+fn password_strength(config: &Config) -> Result<Arc<dyn PasswordStrengthChecker>, StartError> {
+    Ok(match config.pwned_passwords {
+        PwnedPasswordsMode::Hibp => Arc::new(PwnedPasswords::new(PwnedPasswordsConfig {
+            base_url: config.pwned_passwords_url.clone(),
+            timeout: config.pwned_passwords_timeout,
+            fail_closed: config.pwned_passwords_fail_closed,
+        })?),
+        PwnedPasswordsMode::Off => Arc::new(NoStrengthCheck),
+    })
 }
 
 impl App {
@@ -89,9 +97,10 @@ impl App {
         let clock = overrides
             .clock
             .unwrap_or_else(|| Arc::new(SystemClock) as Arc<dyn Clock>);
-        let password_strength = overrides
-            .password_strength
-            .unwrap_or_else(|| password_strength(config));
+        let password_strength = match overrides.password_strength {
+            Some(checker) => checker,
+            None => password_strength(config)?,
+        };
         let client = Arc::new(UserServerClient::new(
             &config.user_server_url(),
             config.user_server_timeout,
@@ -138,16 +147,19 @@ impl App {
     }
 
     /// Serves on `listener` until `shutdown` completes, then lets the requests in flight
-    /// finish.
+    /// finish. Expired entries are purged every [`PURGE_INTERVAL`] meanwhile.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
-        axum::serve(listener, self.router())
+        let purge = spawn_purge_task(self.storage.clone(), self.clock.clone(), PURGE_INTERVAL);
+        let served = axum::serve(listener, self.router())
             .with_graceful_shutdown(shutdown)
             .await
-            .map_err(StartError::Serve)
+            .map_err(StartError::Serve);
+        purge.abort();
+        served
     }
 }
 
@@ -171,7 +183,10 @@ pub async fn bind(config: &Config) -> Result<TcpListener, StartError> {
         if source.kind() == io::ErrorKind::AddrInUse {
             StartError::AddressInUse { addr }
         } else {
-            StartError::Bind { addr, source }
+            StartError::Bind {
+                addr,
+                reason: source,
+            }
         }
     })
 }

@@ -28,6 +28,11 @@ async fn missing_and_unknown_commands_answer_400() {
         400,
         "Unknown command: 5",
     );
+    assert_error(
+        &backend.command(json!({"command": true})).await,
+        400,
+        "Unknown command: True",
+    );
 }
 
 #[tokio::test]
@@ -96,21 +101,28 @@ async fn update_user_rejects_unknown_users_and_bad_fields() {
             .command(json!({"command": "update_user", "disabled": true}))
             .await,
         400,
-        "Invalid or missing 'user_id' field",
+        "Missing user_id",
+    );
+    assert_error(
+        &backend
+            .command(json!({"command": "update_user", "user_id": "", "disabled": true}))
+            .await,
+        400,
+        "Missing user_id",
     );
     assert_error(
         &backend
             .command(json!({"command": "update_user", "user_id": "1_omar", "disabled": 1}))
             .await,
         400,
-        "Invalid 'disabled' field",
+        "Invalid disabled: must be a boolean",
     );
     assert_error(
         &backend
             .command(json!({"command": "update_user", "user_id": "1_omar", "display_name": 1}))
             .await,
         400,
-        "Invalid 'display_name' field",
+        "Invalid display_name: must be a string",
     );
     let user = &backend.users().await[0];
     assert_eq!(
@@ -120,7 +132,7 @@ async fn update_user_rejects_unknown_users_and_bad_fields() {
 }
 
 #[tokio::test]
-async fn clear_all_resets_users_numbering_tokens_journal_and_faults() {
+async fn clear_all_resets_users_tokens_journal_and_faults_but_not_numbering() {
     let backend = spawn().await;
     backend.create_user("pat@example.com").await;
     backend
@@ -150,7 +162,7 @@ async fn clear_all_resets_users_numbering_tokens_journal_and_faults() {
     );
     assert_eq!(
         backend.create_user("pat@example.com").await["id"],
-        json!("1_pat")
+        json!("2_pat")
     );
-    assert_action_ok(&backend.get_user("1_pat").await);
+    assert_action_ok(&backend.get_user("2_pat").await);
 }

@@ -222,32 +222,60 @@ async fn an_email_delay_fault_delays_then_stores_the_code() {
 }
 
 #[tokio::test]
+async fn faults_apply_before_argument_validation_and_calls_are_journaled() {
+    let backend = spawn().await;
+    set_fault(&backend, "delete_user", json!({"kind": "http_500"})).await;
+    let answer = backend
+        .post("/invoke", &json!({"action": "delete_user"}))
+        .await;
+    assert_error(&answer, 500, "Internal Server Error");
+    let answer = backend.invoke("delete_user", json!({"user_id": 5})).await;
+    assert_error(&answer, 500, "Internal Server Error");
+    // Without a fault the same requests are refused as invalid.
+    backend.command(json!({"command": "clear_faults"})).await;
+    let answer = backend.invoke("delete_user", json!({"user_id": 5})).await;
+    assert_error(&answer, 400, "Invalid or missing 'user_id' field");
+    let calls = backend.command(json!({"command": "get_calls"})).await;
+    assert_eq!(
+        calls.json,
+        json!({"calls": [
+            {"action": "delete_user", "arguments": null},
+            {"action": "delete_user", "arguments": {"user_id": 5}},
+            {"action": "delete_user", "arguments": {"user_id": 5}},
+        ]})
+    );
+}
+
+#[tokio::test]
 async fn invalid_fault_commands_answer_400() {
     let backend = spawn().await;
+    let kind = "Invalid fault: kind must be one of error_code, http_500, malformed_json, wrong_envelope, delay";
+    let milliseconds = "Invalid fault: milliseconds must be a non-negative integer";
     for (body, message) in [
         (
             json!({"command": "set_fault", "fault": {"kind": "http_500"}}),
-            "Invalid or missing 'target' field",
+            "Unknown fault target: None",
         ),
         (
             json!({"command": "set_fault", "target": "create_signup", "fault": {"kind": "http_500"}}),
-            "Invalid or missing 'target' field",
+            "Unknown fault target: create_signup",
         ),
-        (
-            json!({"command": "set_fault", "target": "email"}),
-            "Invalid or missing 'fault' field",
-        ),
+        (json!({"command": "set_fault", "target": "email"}), kind),
         (
             json!({"command": "set_fault", "target": "email", "fault": {"kind": "boom"}}),
-            "Invalid or missing 'fault' field",
+            kind,
         ),
         (
             json!({"command": "set_fault", "target": "email", "fault": {"kind": "error_code"}}),
-            "Invalid or missing 'fault' field",
+            "Invalid fault: error_code must be a non-empty string",
         ),
         (
             json!({"command": "set_fault", "target": "email", "fault": {"kind": "delay", "milliseconds": "5"}}),
-            "Invalid or missing 'fault' field",
+            milliseconds,
+        ),
+        (
+            json!({"command": "set_fault", "target": "email", "fault": {"kind": "delay", "milliseconds": -5}}),
+            milliseconds,
         ),
     ] {
         assert_error(&backend.command(body).await, 400, message);

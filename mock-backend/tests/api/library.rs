@@ -21,7 +21,7 @@ async fn the_handle_exposes_journal_users_and_tokens() {
         .await;
     let calls = backend.backend.calls();
     assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0].action, "create_user");
+    assert_eq!(calls[0].action, json!("create_user"));
     assert_eq!(calls[0].arguments["password_hash"], json!(HASH_B64));
     assert_eq!(backend.backend.emails()[0]["code"], json!("C0DE"));
     assert_eq!(

@@ -94,14 +94,14 @@ async fn responses_are_written_like_python_json_dumps() {
 async fn invalid_invoke_envelopes_answer_400() {
     let backend = spawn().await;
     for path in ["/invoke", "/auth/invoke_user_action"] {
-        assert_error(&backend.post_raw(path, "{").await, 400, "Invalid JSON");
-        assert_error(&backend.post_raw(path, "").await, 400, "Invalid JSON");
+        assert_error(&backend.post_raw(path, "{").await, 400, "Invalid JSON body");
+        assert_error(&backend.post_raw(path, "").await, 400, "Invalid JSON body");
         assert_error(
             &backend
                 .post_raw(path, r#"{"action": "get_user", "arguments": {},}"#)
                 .await,
             400,
-            "Invalid JSON",
+            "Invalid JSON body",
         );
         assert_error(
             &backend.post_raw(path, "[1, 2]").await,
@@ -149,12 +149,12 @@ async fn invalid_bodies_on_email_and_command_answer_400() {
         assert_error(
             &backend.post_raw(path, "not json").await,
             400,
-            "Invalid JSON",
+            "Invalid JSON body",
         );
         assert_error(
             &backend.post_raw(path, r#""text""#).await,
             400,
-            "Invalid request object",
+            "Request body must be a JSON object",
         );
     }
 }
@@ -170,6 +170,6 @@ async fn invalid_utf8_is_rejected_without_harm() {
                 .body(vec![b'{', 0xff, 0xfe, b'}']),
         )
         .await;
-    assert_error(&answer, 400, "Invalid JSON");
+    assert_error(&answer, 400, "Invalid JSON body");
     assert_eq!(backend.get("/health").await.status, 200);
 }

@@ -491,3 +491,26 @@ def test_command_line_entry_point():
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+def test_internal_failure_is_json_500(srv, capsys):
+    def broken(effect):
+        raise RuntimeError("boom")
+
+    srv.server.state.store.execute_effect = broken
+    assert srv.invoke("get_user", user_id="1_a") == (500, {"error": "Internal Server Error", "status_code": 500})
+    assert srv.raw("GET", "/health")[0] == 200  # still serving
+    assert "Error: RuntimeError: boom" in capsys.readouterr().err
+
+
+def test_malformed_request_line_is_json_400(srv):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as sock:
+        sock.sendall(b"GET / XYZ/1.0\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+    # The version is unknown, so the stdlib answers HTTP/0.9-style: body only.
+    body = data.rpartition(b"\r\n\r\n")[2]
+    assert json.loads(body) == {"error": "Bad request version ('XYZ/1.0')", "status_code": 400}

@@ -35,10 +35,6 @@ impl Timestamp {
         Self::from_unix_seconds(self.unix_seconds())
     }
 
-    pub fn add(self, duration: Duration) -> Self {
-        Timestamp(self.0.saturating_add(duration_nanos(duration)))
-    }
-
     /// Signed nanoseconds from `earlier` to `self`.
     pub fn nanos_since(self, earlier: Timestamp) -> i64 {
         self.0.saturating_sub(earlier.0)
@@ -52,6 +48,14 @@ impl Timestamp {
     /// True while `self` is at most `lifetime` after `start` (`now − start ≤ lifetime`).
     pub fn is_not_after_end_of(self, start: Timestamp, lifetime: Duration) -> bool {
         self.nanos_since(start) <= duration_nanos(lifetime)
+    }
+}
+
+impl std::ops::Add<Duration> for Timestamp {
+    type Output = Timestamp;
+
+    fn add(self, duration: Duration) -> Timestamp {
+        Timestamp(self.0.saturating_add(duration_nanos(duration)))
     }
 }
 

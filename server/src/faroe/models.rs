@@ -80,7 +80,7 @@ impl Session {
             id: record.id.clone(),
             user_id: record.user_id.clone(),
             created_at: record.created_at,
-            expires_at: expiration.map(|lifetime| created.add(lifetime).unix_seconds()),
+            expires_at: expiration.map(|lifetime| (created + lifetime).unix_seconds()),
         }
     }
 }

@@ -64,7 +64,7 @@ fn refilled(stored: BucketRecord, now: Timestamp, interval: Duration) -> BucketR
 
 fn expiry_hint(bucket: &BucketRecord, interval: Duration) -> Timestamp {
     let missing = CAPACITY.saturating_sub(bucket.tokens);
-    Timestamp::from_unix_seconds(bucket.last_refilled_at).add(interval * missing)
+    Timestamp::from_unix_seconds(bucket.last_refilled_at) + interval * missing
 }
 
 fn storage_failure(error: StorageError) -> super::error::ActionError {

@@ -63,7 +63,7 @@ pub trait FlowRecord: TokenRecord {
     fn created_at(&self) -> Timestamp;
 
     fn expires_at(&self) -> Timestamp {
-        self.created_at().add(Self::LIFETIME)
+        self.created_at() + Self::LIFETIME
     }
 
     fn is_valid_at(&self, now: Timestamp) -> bool {

@@ -8,9 +8,11 @@ use async_trait::async_trait;
 use super::{Entry, Storage, StorageError};
 use crate::faroe::clock::Timestamp;
 
+type Entries = HashMap<String, (Entry, Timestamp)>;
+
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
-    entries: Mutex<HashMap<String, (Entry, Timestamp)>>,
+    entries: Mutex<Entries>,
 }
 
 impl MemoryStorage {
@@ -25,9 +27,7 @@ impl MemoryStorage {
             .unwrap_or_default()
     }
 
-    fn lock(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, HashMap<String, (Entry, Timestamp)>>, StorageError> {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Entries>, StorageError> {
         self.entries
             .lock()
             .map_err(|_| StorageError::Failure("memory storage lock poisoned".into()))

@@ -6,8 +6,12 @@
 //! purging; reads never check it, the protocol does.
 
 mod memory;
+mod purge;
+mod sqlite;
 
 pub use memory::MemoryStorage;
+pub use purge::spawn_purge_task;
+pub use sqlite::SqliteStorage;
 
 use async_trait::async_trait;
 

@@ -61,7 +61,7 @@ impl Faroe {
     }
 
     fn activity_expiry(&self, last_verified_at: Timestamp) -> Timestamp {
-        last_verified_at.add(self.sessions.inactivity_timeout)
+        last_verified_at + self.sessions.inactivity_timeout
     }
 
     fn session_model(&self, record: &SessionRecord) -> Session {

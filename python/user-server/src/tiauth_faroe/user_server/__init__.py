@@ -155,11 +155,11 @@ class AsyncServer(Protocol):
     async def execute_effect(self, effect: Effect) -> EffectResult: ...
 
 
-_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+_ID_ALPHABET = "abcdefghjkmnopqrstuvwxyz23456789"
 
 
 def generate_action_invocation_id() -> str:
-    """24 random characters from a 32-symbol alphabet (no l, o, 0, 1)."""
+    """24 random characters from a 32-symbol alphabet (no i, l, 0, 1)."""
     return "".join(_ID_ALPHABET[b >> 3] for b in secrets.token_bytes(24))
 
 

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the client integration suite against running servers.
+#   TIAUTH_SERVER_URL  the auth server's action endpoint, e.g. http://127.0.0.1:3777
+#   USER_SERVER_URL    its user server (reference server or mock backend), e.g. http://127.0.0.2:8079
+# Usage: run-integration-tests.sh [VENV_DIR] [extra pytest args...]
+# VENV_DIR defaults to a temporary virtualenv; the client package and pytest are
+# installed into it when missing.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+python="${PYTHON:-python3}"
+
+: "${TIAUTH_SERVER_URL:?set TIAUTH_SERVER_URL to the auth server URL}"
+: "${USER_SERVER_URL:?set USER_SERVER_URL to the user server URL}"
+
+if [[ $# -ge 1 && -n "$1" ]]; then
+    venv="$1"
+    shift
+else
+    venv="$(mktemp -d)/venv"
+    trap 'rm -rf "$(dirname "$venv")"' EXIT
+fi
+
+if [[ ! -x "$venv/bin/python" ]]; then
+    "$python" -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c "import tiauth_faroe.client, pytest" 2>/dev/null; then
+    "$venv/bin/python" -m pip install --quiet -e "$here/client" "pytest>=7"
+fi
+
+cd "$here/client"
+exec "$venv/bin/python" -m pytest -p no:cacheprovider tests/integration "$@"

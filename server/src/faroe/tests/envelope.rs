@@ -1,0 +1,127 @@
+use serde_json::{json, Value};
+
+use crate::faroe::endpoint::ACTION_NAMES;
+use crate::faroe::testing::Harness;
+
+async fn raw(harness: &Harness, body: &str) -> Result<String, String> {
+    harness
+        .faroe
+        .invoke(body.as_bytes())
+        .await
+        .map_err(|rejected| rejected.to_string())
+}
+
+#[tokio::test]
+async fn malformed_envelopes_are_rejected_before_any_action_runs() {
+    let harness = Harness::new();
+    for body in [
+        "",
+        "x",
+        "[]",
+        "null",
+        r#"{"a":1} x"#,
+        r#"{"arguments":{}}"#,
+        r#"{"action":1,"arguments":{}}"#,
+        r#"{"action":"get_session"}"#,
+        r#"{"action":"get_session","arguments":null}"#,
+        r#"{"action":"get_session","arguments":[]}"#,
+        r#"{"action":"nope","arguments":{}}"#,
+        r#"{"action":"Get_Session","arguments":{"session_token":"a.b"}}"#,
+        r#"{"action":"get_session","arguments":{}}"#,
+        r#"{"action":"get_session","arguments":{"session_token":1}}"#,
+        r#"{"action":"get_session","arguments":{"session_token":null}}"#,
+        r#"{"action":"get_session","arguments":{"session_token":"a.b",}}"#,
+        r#"{"action":"get_session","action":"get_session","arguments":{"session_token":"a.b"}}"#,
+        "\u{feff}{\"action\":\"get_session\",\"arguments\":{\"session_token\":\"a.b\"}}",
+    ] {
+        assert!(raw(&harness, body).await.is_err(), "accepted {body:?}");
+    }
+    assert!(harness.users.calls().is_empty());
+    assert!(harness.storage.keys().is_empty());
+}
+
+#[tokio::test]
+async fn invalid_utf8_is_rejected() {
+    let harness = Harness::new();
+    let mut body = br#"{"action":"get_session","arguments":{"session_token":""#.to_vec();
+    body.extend_from_slice(&[0xff, 0xfe]);
+    body.extend_from_slice(br#""}}"#);
+    assert!(harness.faroe.invoke(&body).await.is_err());
+}
+
+#[tokio::test]
+async fn extra_members_and_unused_numbers_are_accepted() {
+    let harness = Harness::new();
+    let body = r#"{"extra":[-1,2.5e3],"action":"get_session","arguments":{"session_token":"a.b","x":-7},"action_invocation_id":"mine"}"#;
+    let response: Value =
+        serde_json::from_str(&raw(&harness, body).await.expect("accepted")).expect("JSON");
+    assert_eq!(response["error_code"], "invalid_session_token");
+    assert_ne!(response["action_invocation_id"], "mine");
+}
+
+#[tokio::test]
+async fn responses_are_compact_with_members_in_contract_order() {
+    let harness = Harness::new();
+    let failure = raw(
+        &harness,
+        r#"{"action":"get_signup","arguments":{"signup_token":"x.y"}}"#,
+    )
+    .await
+    .expect("accepted");
+    let id = &failure[36..60];
+    assert_eq!(
+        failure,
+        format!(
+            r#"{{"ok":false,"action_invocation_id":"{id}","error_code":"invalid_signup_token"}}"#
+        )
+    );
+    assert!(id
+        .bytes()
+        .all(|b| b"abcdefghijkmnpqrstuvwxyz23456789".contains(&b)));
+
+    let success = raw(
+        &harness,
+        r#"{"action":"create_signup","arguments":{"email_address":"a@b.c"}}"#,
+    )
+    .await
+    .expect("accepted");
+    let response: Value = serde_json::from_str(&success).expect("JSON");
+    let signup_id = response["values"]["signup"]["id"].as_str().expect("id");
+    let token = response["values"]["signup_token"].as_str().expect("token");
+    let invocation_id = response["action_invocation_id"].as_str().expect("id");
+    assert_eq!(
+        success,
+        format!(
+            concat!(
+                r#"{{"ok":true,"action_invocation_id":"{}","values":{{"signup":{{"id":"{}","#,
+                r#""unregistered_user_id":"","email_address":"a@b.c","email_address_verified":false,"#,
+                r#""password_set":false,"created_at":1700000000,"expires_at":1700001200}},"#,
+                r#""signup_token":"{}"}}}}"#
+            ),
+            invocation_id, signup_id, token
+        )
+    );
+}
+
+#[tokio::test]
+async fn each_invocation_gets_its_own_id() {
+    let harness = Harness::new();
+    let first = harness
+        .invoke("get_session", json!({ "session_token": "a.b" }))
+        .await;
+    let second = harness
+        .invoke("get_session", json!({ "session_token": "a.b" }))
+        .await;
+    assert_ne!(
+        first["action_invocation_id"],
+        second["action_invocation_id"]
+    );
+}
+
+#[test]
+fn action_names_are_unique() {
+    let mut names = ACTION_NAMES.to_vec();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), ACTION_NAMES.len());
+}
