@@ -4,4 +4,5 @@
 mod helpers;
 mod http_surface;
 mod process;
+mod pwned;
 mod user_server;
