@@ -40,6 +40,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with the test defaults, changed by `configure`.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_overrides(configure, Overrides::default()).await
+}
+
+/// Starts the app with `overrides` (the manual clock is always injected).
+pub async fn spawn_app_with_overrides(
+    configure: impl FnOnce(&mut Config),
+    overrides: Overrides,
+) -> TestApp {
     let user_server = user_server_on(0).await;
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut config = Config {
@@ -58,7 +66,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let (stop, stopped) = oneshot::channel::<()>();
     let overrides = Overrides {
         clock: Some(clock.clone()),
-        ..Overrides::default()
+        ..overrides
     };
     let served = config.clone();
     let task = tokio::spawn(async move {

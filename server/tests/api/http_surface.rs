@@ -3,10 +3,13 @@
 use reqwest::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use tiauth_faroe::faroe::clock::Timestamp;
 use tiauth_faroe::http::BODY_LIMIT_BYTES;
+use tiauth_faroe::storage::{Entry, StorageError};
 
 use crate::helpers::{
-    error_code, is_ok, mount_empty_user_server, spawn_app, spawn_app_with, TestApp,
+    error_code, is_ok, mount_empty_user_server, spawn_app, spawn_app_with,
+    spawn_app_with_overrides, TestApp,
 };
 
 const CORS_HEADERS: [&str; 3] = [
@@ -287,4 +290,102 @@ async fn the_server_stops_gracefully() {
     let addr = app.addr;
     app.stop().await;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+/// Announces each `/invoke` call, then answers `user_not_found` after a delay.
+struct AnnouncingUserServer(tokio::sync::mpsc::UnboundedSender<()>);
+
+impl wiremock::Respond for AnnouncingUserServer {
+    fn respond(&self, _: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let _ = self.0.send(());
+        crate::helpers::action_error("user_not_found")
+            .set_delay(std::time::Duration::from_millis(200))
+    }
+}
+
+#[tokio::test]
+async fn requests_in_flight_finish_when_the_server_stops() {
+    use wiremock::matchers::{method, path};
+    let app = spawn_app().await;
+    let (announce, mut announced) = tokio::sync::mpsc::unbounded_channel();
+    wiremock::Mock::given(method("POST"))
+        .and(path("/invoke"))
+        .respond_with(AnnouncingUserServer(announce))
+        .mount(&app.user_server)
+        .await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/email"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&app.user_server)
+        .await;
+    let request = app
+        .http
+        .post(app.url("/"))
+        .body(r#"{"action":"create_signup","arguments":{"email_address":"bob@example.com"}}"#)
+        .send();
+    let in_flight = tokio::spawn(request);
+    announced
+        .recv()
+        .await
+        .expect("the action reached the user server");
+    let addr = app.addr;
+    app.stop().await;
+    let response = in_flight.await.expect("task").expect("an answer");
+    assert_eq!(response.status(), 200);
+    let answer: serde_json::Value = response.json().await.expect("JSON");
+    assert!(is_ok(&answer), "{answer}");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+/// Storage whose `clear` always fails.
+struct UnclearableStorage(tiauth_faroe::storage::MemoryStorage);
+
+#[async_trait::async_trait]
+impl tiauth_faroe::storage::Storage for UnclearableStorage {
+    async fn get(&self, key: &str) -> Result<Entry, StorageError> {
+        self.0.get(key).await
+    }
+    async fn add(
+        &self,
+        key: &str,
+        value: &[u8],
+        expires_at: Timestamp,
+    ) -> Result<(), StorageError> {
+        self.0.add(key, value, expires_at).await
+    }
+    async fn update(
+        &self,
+        key: &str,
+        value: &[u8],
+        expires_at: Timestamp,
+        counter: i64,
+    ) -> Result<(), StorageError> {
+        self.0.update(key, value, expires_at, counter).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.0.delete(key).await
+    }
+    async fn clear(&self) -> Result<(), StorageError> {
+        Err(StorageError::Failure("the disk is read-only".to_owned()))
+    }
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StorageError> {
+        self.0.purge_expired(now).await
+    }
+}
+
+#[tokio::test]
+async fn a_failed_reset_answers_500() {
+    let storage = std::sync::Arc::new(UnclearableStorage(
+        tiauth_faroe::storage::MemoryStorage::new(),
+    ));
+    let app = spawn_app_with_overrides(
+        |config| config.enable_reset = true,
+        tiauth_faroe::app::Overrides {
+            storage: Some(storage),
+            ..Default::default()
+        },
+    )
+    .await;
+    let response = request(&app, Method::POST, "/reset").await;
+    assert_empty(response, StatusCode::INTERNAL_SERVER_ERROR).await;
 }
