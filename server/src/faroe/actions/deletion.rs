@@ -100,10 +100,8 @@ impl Faroe {
             &stored,
             &user,
             password,
-            (
-                stored.record.user_identity_verified,
-                ErrorCode::UserIdentityAlreadyVerified,
-            ),
+            stored.record.user_identity_verified,
+            ErrorCode::UserIdentityAlreadyVerified,
             |deletion| &mut deletion.user_identity_verified,
         )
         .await?;

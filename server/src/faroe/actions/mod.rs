@@ -292,7 +292,8 @@ impl Faroe {
         stored: &Stored<R>,
         user: &User,
         password: &str,
-        (already_verified, already_verified_code): (bool, ErrorCode),
+        already_verified: bool,
+        already_verified_code: ErrorCode,
         flag: fn(&mut R) -> &mut bool,
     ) -> ActionResult<()> {
         ensure(!already_verified, already_verified_code)?;

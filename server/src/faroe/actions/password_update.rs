@@ -110,10 +110,8 @@ impl Faroe {
             &stored,
             &user,
             password,
-            (
-                stored.record.user_identity_verified,
-                ErrorCode::UserIdentityAlreadyVerified,
-            ),
+            stored.record.user_identity_verified,
+            ErrorCode::UserIdentityAlreadyVerified,
             |update| &mut update.user_identity_verified,
         )
         .await?;

@@ -88,10 +88,8 @@ impl Faroe {
             &stored,
             &user,
             password,
-            (
-                stored.record.user_first_factor_verified,
-                ErrorCode::UserFirstFactorAlreadyVerified,
-            ),
+            stored.record.user_first_factor_verified,
+            ErrorCode::UserFirstFactorAlreadyVerified,
             |signin| &mut signin.user_first_factor_verified,
         )
         .await?;
