@@ -314,3 +314,28 @@ async fn complete_signin_answers_internal_error_when_the_session_cannot_be_store
     );
     assert!(harness.emails.sent().is_empty());
 }
+
+#[tokio::test]
+async fn delete_signin_maps_storage_outcomes() {
+    let harness = Harness::new();
+    harness.add_user(EMAIL, PASSWORD).await;
+    let token = signin_token(&harness).await;
+    harness.storage.fail(
+        StorageOp::Delete,
+        SIGNIN,
+        0,
+        StorageError::Failure("io".into()),
+    );
+    assert_eq!(
+        harness.error("delete_signin", token_args(&token)).await,
+        "internal_error"
+    );
+    harness.storage.clear_faults();
+    harness
+        .storage
+        .fail(StorageOp::Delete, SIGNIN, 0, StorageError::NotFound);
+    assert_eq!(
+        harness.error("delete_signin", token_args(&token)).await,
+        "invalid_signin_token"
+    );
+}

@@ -594,3 +594,20 @@ async fn complete_signup_answers_session_not_created_when_the_session_cannot_be_
     );
     assert!(harness.users.user("1_alice").is_some(), "the user exists");
 }
+
+#[tokio::test]
+async fn delete_signup_fails_internally_when_storage_fails() {
+    let harness = Harness::new();
+    let token = signup_token(&harness, EMAIL).await;
+    harness.storage.fail(
+        StorageOp::Delete,
+        SIGNUP,
+        0,
+        StorageError::Failure("io".into()),
+    );
+    assert_eq!(
+        harness.error("delete_signup", token_args(&token)).await,
+        "internal_error"
+    );
+    assert_eq!(harness.storage.count(SIGNUP), 1);
+}
