@@ -31,102 +31,85 @@ pub fn resolve(
 
     let host = match &cli.host {
         Some(value) => parse_host("--host", value)?,
-        None => match lookup("FAROE_HOST") {
-            Some(value) => parse_host("FAROE_HOST", &value)?,
-            None => defaults.host,
-        },
+        None => variable(&lookup, "FAROE_HOST", parse_host, defaults.host)?,
     };
     let port = match cli.port {
         Some(port) => port,
-        None => match lookup("FAROE_PORT") {
-            Some(value) => parse_port("FAROE_PORT", &value, true)?,
-            None => defaults.port,
-        },
+        None => variable(
+            &lookup,
+            "FAROE_PORT",
+            |name, value| parse_port(name, value, true),
+            defaults.port,
+        )?,
     };
     let private_port = match cli.private_port.filter(|port| *port != 0) {
         Some(port) => port,
-        None => match lookup("FAROE_PRIVATE_PORT") {
-            Some(value) => parse_port("FAROE_PRIVATE_PORT", &value, false)?,
-            None => defaults.private_port,
-        },
+        None => variable(
+            &lookup,
+            "FAROE_PRIVATE_PORT",
+            |name, value| parse_port(name, value, false),
+            defaults.private_port,
+        )?,
     };
     let db_path = match &cli.db_path {
         Some(path) if !path.as_os_str().is_empty() => path.clone(),
         _ => lookup("FAROE_DB_PATH").map_or(defaults.db_path, PathBuf::from),
     };
-    let session_expiration = match lookup("FAROE_SESSION_EXPIRATION") {
-        Some(value) => optional_duration("FAROE_SESSION_EXPIRATION", &value)?,
-        None => defaults.session_expiration,
-    };
-    let session_user_cache = match lookup("FAROE_SESSION_USER_CACHE") {
-        Some(value) => optional_duration("FAROE_SESSION_USER_CACHE", &value)?,
-        None => defaults.session_user_cache,
-    };
-    let cors_allow_origin = match lookup("FAROE_CORS_ALLOW_ORIGIN") {
-        Some(value) => {
-            if axum::http::HeaderValue::from_str(&value).is_err() {
-                return Err(invalid(
-                    "FAROE_CORS_ALLOW_ORIGIN",
-                    &value,
-                    "not usable as an HTTP header value",
-                ));
-            }
-            Some(value)
-        }
-        None => None,
-    };
-    let pwned_passwords = match lookup("FAROE_PWNED_PASSWORDS") {
-        Some(value) => match value.to_ascii_lowercase().as_str() {
-            "hibp" => PwnedPasswordsMode::Hibp,
-            "off" => PwnedPasswordsMode::Off,
-            _ => {
-                return Err(invalid(
-                    "FAROE_PWNED_PASSWORDS",
-                    &value,
-                    "expected hibp or off",
-                ))
-            }
-        },
-        None => defaults.pwned_passwords,
-    };
-    let pwned_passwords_url = match lookup("FAROE_PWNED_PASSWORDS_URL") {
-        Some(value) => parse_base_url("FAROE_PWNED_PASSWORDS_URL", &value)?,
-        None => defaults.pwned_passwords_url,
-    };
-    let pwned_passwords_timeout = match lookup("FAROE_PWNED_PASSWORDS_TIMEOUT") {
-        Some(value) => positive_duration("FAROE_PWNED_PASSWORDS_TIMEOUT", &value)?,
-        None => defaults.pwned_passwords_timeout,
-    };
-    let pwned_passwords_fail_closed = match lookup("FAROE_PWNED_PASSWORDS_FAIL_CLOSED") {
-        Some(value) => parse_bool("FAROE_PWNED_PASSWORDS_FAIL_CLOSED", &value)?,
-        None => defaults.pwned_passwords_fail_closed,
-    };
-    let hashing_concurrency = match lookup("FAROE_HASHING_CONCURRENCY") {
-        Some(value) => match value.parse::<usize>() {
-            Ok(count) if (1..=1024).contains(&count) => count,
-            _ => {
-                return Err(invalid(
-                    "FAROE_HASHING_CONCURRENCY",
-                    &value,
-                    "expected a whole number from 1 to 1024",
-                ))
-            }
-        },
-        None => defaults.hashing_concurrency,
-    };
-    let user_server_timeout = match lookup("FAROE_USER_SERVER_TIMEOUT") {
-        Some(value) => positive_duration("FAROE_USER_SERVER_TIMEOUT", &value)?,
-        None => defaults.user_server_timeout,
-    };
-    let log_filter = match lookup("FAROE_LOG") {
-        Some(value) => {
-            if let Err(error) = tracing_subscriber::EnvFilter::try_new(&value) {
-                return Err(invalid("FAROE_LOG", &value, error.to_string()));
-            }
-            value
-        }
-        None => defaults.log_filter,
-    };
+    let session_expiration = variable(
+        &lookup,
+        "FAROE_SESSION_EXPIRATION",
+        optional_duration,
+        defaults.session_expiration,
+    )?;
+    let session_user_cache = variable(
+        &lookup,
+        "FAROE_SESSION_USER_CACHE",
+        optional_duration,
+        defaults.session_user_cache,
+    )?;
+    let cors_allow_origin = variable(
+        &lookup,
+        "FAROE_CORS_ALLOW_ORIGIN",
+        parse_header_value,
+        defaults.cors_allow_origin,
+    )?;
+    let pwned_passwords = variable(
+        &lookup,
+        "FAROE_PWNED_PASSWORDS",
+        parse_pwned_passwords_mode,
+        defaults.pwned_passwords,
+    )?;
+    let pwned_passwords_url = variable(
+        &lookup,
+        "FAROE_PWNED_PASSWORDS_URL",
+        parse_base_url,
+        defaults.pwned_passwords_url,
+    )?;
+    let pwned_passwords_timeout = variable(
+        &lookup,
+        "FAROE_PWNED_PASSWORDS_TIMEOUT",
+        positive_duration,
+        defaults.pwned_passwords_timeout,
+    )?;
+    let pwned_passwords_fail_closed = variable(
+        &lookup,
+        "FAROE_PWNED_PASSWORDS_FAIL_CLOSED",
+        parse_bool,
+        defaults.pwned_passwords_fail_closed,
+    )?;
+    let hashing_concurrency = variable(
+        &lookup,
+        "FAROE_HASHING_CONCURRENCY",
+        parse_hashing_concurrency,
+        defaults.hashing_concurrency,
+    )?;
+    let user_server_timeout = variable(
+        &lookup,
+        "FAROE_USER_SERVER_TIMEOUT",
+        positive_duration,
+        defaults.user_server_timeout,
+    )?;
+    let log_filter = variable(&lookup, "FAROE_LOG", parse_log_filter, defaults.log_filter)?;
 
     Ok(Config {
         host,
@@ -146,6 +129,52 @@ pub fn resolve(
         enable_reset: cli.enable_reset,
         interactive: cli.interactive,
     })
+}
+
+/// `parse(name, value)` when the variable `name` is set, else `default`.
+fn variable<T>(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    parse: impl FnOnce(&str, &str) -> Result<T, ConfigError>,
+    default: T,
+) -> Result<T, ConfigError> {
+    match lookup(name) {
+        Some(value) => parse(name, &value),
+        None => Ok(default),
+    }
+}
+
+fn parse_header_value(name: &str, value: &str) -> Result<Option<String>, ConfigError> {
+    if axum::http::HeaderValue::from_str(value).is_err() {
+        return Err(invalid(name, value, "not usable as an HTTP header value"));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+fn parse_pwned_passwords_mode(name: &str, value: &str) -> Result<PwnedPasswordsMode, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "hibp" => Ok(PwnedPasswordsMode::Hibp),
+        "off" => Ok(PwnedPasswordsMode::Off),
+        _ => Err(invalid(name, value, "expected hibp or off")),
+    }
+}
+
+fn parse_hashing_concurrency(name: &str, value: &str) -> Result<usize, ConfigError> {
+    match value.parse::<usize>() {
+        Ok(count) if (1..=1024).contains(&count) => Ok(count),
+        _ => Err(invalid(
+            name,
+            value,
+            "expected a whole number from 1 to 1024",
+        )),
+    }
+}
+
+fn parse_log_filter(name: &str, value: &str) -> Result<String, ConfigError> {
+    if let Err(error) = tracing_subscriber::EnvFilter::try_new(value) {
+        return Err(invalid(name, value, error.to_string()));
+    }
+    Ok(value.to_owned())
 }
 
 fn parse_host(name: &str, value: &str) -> Result<IpAddr, ConfigError> {
