@@ -86,6 +86,68 @@ pub trait SessionBoundRecord: UserFlowRecord {
     fn session_id(&self) -> &str;
 }
 
+/// Implements the record traits for one record type from the facts written at its
+/// use: its prefix, its lifetime and how that ends, whether a session owns it, and when
+/// a user change voids it. The accessors (`secret_hash`, `created_at`, `user_id`,
+/// `session_id`) are the same for every record: they read the fields of those names.
+macro_rules! record {
+    ($record:ident { prefix: $prefix:literal $(,)? }) => {
+        impl TokenRecord for $record {
+            const PREFIX: &'static str = $prefix;
+            fn secret_hash(&self) -> &SecretHash {
+                &self.secret_hash
+            }
+        }
+    };
+    ($record:ident {
+        prefix: $prefix:literal,
+        lifetime: $lifetime:expr,
+        end: $end:expr $(,)?
+    }) => {
+        record!($record { prefix: $prefix });
+        impl FlowRecord for $record {
+            const LIFETIME: Duration = $lifetime;
+            const LIFETIME_END: LifetimeEnd = $end;
+            fn created_at(&self) -> Timestamp {
+                Timestamp::from_unix_seconds(self.created_at)
+            }
+        }
+    };
+    ($record:ident {
+        prefix: $prefix:literal,
+        lifetime: $lifetime:expr,
+        end: $end:expr,
+        fn is_stale_for $($is_stale_for:tt)*
+    }) => {
+        record!($record { prefix: $prefix, lifetime: $lifetime, end: $end });
+        impl UserFlowRecord for $record {
+            fn user_id(&self) -> &str {
+                &self.user_id
+            }
+            fn is_stale_for $($is_stale_for)*
+        }
+    };
+    ($record:ident {
+        prefix: $prefix:literal,
+        lifetime: $lifetime:expr,
+        end: $end:expr,
+        bound_to_session,
+        fn is_stale_for $($is_stale_for:tt)*
+    }) => {
+        record!($record {
+            prefix: $prefix,
+            lifetime: $lifetime,
+            end: $end,
+            fn is_stale_for $($is_stale_for)*
+        });
+        impl SessionBoundRecord for $record {
+            fn session_id(&self) -> &str {
+                &self.session_id
+            }
+        }
+    };
+}
+
 const MINUTE: u64 = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,12 +165,7 @@ pub struct SessionRecord {
     pub user_sessions_counter: i32,
 }
 
-impl TokenRecord for SessionRecord {
-    const PREFIX: &'static str = "aaah.";
-    fn secret_hash(&self) -> &SecretHash {
-        &self.secret_hash
-    }
-}
+record!(SessionRecord { prefix: "aaah." });
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignupRecord {
@@ -121,20 +178,11 @@ pub struct SignupRecord {
     pub created_at: i64,
 }
 
-impl TokenRecord for SignupRecord {
-    const PREFIX: &'static str = "aaai.";
-    fn secret_hash(&self) -> &SecretHash {
-        &self.secret_hash
-    }
-}
-
-impl FlowRecord for SignupRecord {
-    const LIFETIME: Duration = Duration::from_secs(20 * MINUTE);
-    const LIFETIME_END: LifetimeEnd = LifetimeEnd::Exclusive;
-    fn created_at(&self) -> Timestamp {
-        Timestamp::from_unix_seconds(self.created_at)
-    }
-}
+record!(SignupRecord {
+    prefix: "aaai.",
+    lifetime: Duration::from_secs(20 * MINUTE),
+    end: LifetimeEnd::Exclusive,
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SigninRecord {
@@ -147,30 +195,15 @@ pub struct SigninRecord {
     pub created_at: i64,
 }
 
-impl TokenRecord for SigninRecord {
-    const PREFIX: &'static str = "aaaj.";
-    fn secret_hash(&self) -> &SecretHash {
-        &self.secret_hash
-    }
-}
-
-impl FlowRecord for SigninRecord {
-    const LIFETIME: Duration = Duration::from_secs(10 * MINUTE);
-    const LIFETIME_END: LifetimeEnd = LifetimeEnd::Exclusive;
-    fn created_at(&self) -> Timestamp {
-        Timestamp::from_unix_seconds(self.created_at)
-    }
-}
-
-impl UserFlowRecord for SigninRecord {
-    fn user_id(&self) -> &str {
-        &self.user_id
-    }
+record!(SigninRecord {
+    prefix: "aaaj.",
+    lifetime: Duration::from_secs(10 * MINUTE),
+    end: LifetimeEnd::Exclusive,
     fn is_stale_for(&self, user: &User) -> bool {
         self.user_password_hash_counter != user.password_hash_counter
             || self.user_disabled_counter != user.disabled_counter
     }
-}
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserEmailAddressUpdateRecord {
@@ -188,37 +221,17 @@ pub struct UserEmailAddressUpdateRecord {
     pub created_at: i64,
 }
 
-impl TokenRecord for UserEmailAddressUpdateRecord {
-    const PREFIX: &'static str = "aaak.";
-    fn secret_hash(&self) -> &SecretHash {
-        &self.secret_hash
-    }
-}
-
-impl FlowRecord for UserEmailAddressUpdateRecord {
-    const LIFETIME: Duration = Duration::from_secs(20 * MINUTE);
-    const LIFETIME_END: LifetimeEnd = LifetimeEnd::Inclusive;
-    fn created_at(&self) -> Timestamp {
-        Timestamp::from_unix_seconds(self.created_at)
-    }
-}
-
-impl UserFlowRecord for UserEmailAddressUpdateRecord {
-    fn user_id(&self) -> &str {
-        &self.user_id
-    }
+record!(UserEmailAddressUpdateRecord {
+    prefix: "aaak.",
+    lifetime: Duration::from_secs(20 * MINUTE),
+    end: LifetimeEnd::Inclusive,
+    bound_to_session,
     fn is_stale_for(&self, user: &User) -> bool {
         self.user_password_hash_counter != user.password_hash_counter
             || self.user_email_address_counter != user.email_address_counter
             || self.user_disabled_counter != user.disabled_counter
     }
-}
-
-impl SessionBoundRecord for UserEmailAddressUpdateRecord {
-    fn session_id(&self) -> &str {
-        &self.session_id
-    }
-}
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPasswordUpdateRecord {
@@ -233,36 +246,16 @@ pub struct UserPasswordUpdateRecord {
     pub created_at: i64,
 }
 
-impl TokenRecord for UserPasswordUpdateRecord {
-    const PREFIX: &'static str = "aaam.";
-    fn secret_hash(&self) -> &SecretHash {
-        &self.secret_hash
-    }
-}
-
-impl FlowRecord for UserPasswordUpdateRecord {
-    const LIFETIME: Duration = Duration::from_secs(10 * MINUTE);
-    const LIFETIME_END: LifetimeEnd = LifetimeEnd::Inclusive;
-    fn created_at(&self) -> Timestamp {
-        Timestamp::from_unix_seconds(self.created_at)
-    }
-}
-
-impl UserFlowRecord for UserPasswordUpdateRecord {
-    fn user_id(&self) -> &str {
-        &self.user_id
-    }
+record!(UserPasswordUpdateRecord {
+    prefix: "aaam.",
+    lifetime: Duration::from_secs(10 * MINUTE),
+    end: LifetimeEnd::Inclusive,
+    bound_to_session,
     fn is_stale_for(&self, user: &User) -> bool {
         self.user_password_hash_counter != user.password_hash_counter
             || self.user_disabled_counter != user.disabled_counter
     }
-}
-
-impl SessionBoundRecord for UserPasswordUpdateRecord {
-    fn session_id(&self) -> &str {
-        &self.session_id
-    }
-}
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserDeletionRecord {
@@ -276,36 +269,16 @@ pub struct UserDeletionRecord {
     pub created_at: i64,
 }
 
-impl TokenRecord for UserDeletionRecord {
-    const PREFIX: &'static str = "aaap.";
-    fn secret_hash(&self) -> &SecretHash {
-        &self.secret_hash
-    }
-}
-
-impl FlowRecord for UserDeletionRecord {
-    const LIFETIME: Duration = Duration::from_secs(10 * MINUTE);
-    const LIFETIME_END: LifetimeEnd = LifetimeEnd::Inclusive;
-    fn created_at(&self) -> Timestamp {
-        Timestamp::from_unix_seconds(self.created_at)
-    }
-}
-
-impl UserFlowRecord for UserDeletionRecord {
-    fn user_id(&self) -> &str {
-        &self.user_id
-    }
+record!(UserDeletionRecord {
+    prefix: "aaap.",
+    lifetime: Duration::from_secs(10 * MINUTE),
+    end: LifetimeEnd::Inclusive,
+    bound_to_session,
     fn is_stale_for(&self, user: &User) -> bool {
         self.user_password_hash_counter != user.password_hash_counter
             || self.user_disabled_counter != user.disabled_counter
     }
-}
-
-impl SessionBoundRecord for UserDeletionRecord {
-    fn session_id(&self) -> &str {
-        &self.session_id
-    }
-}
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPasswordResetRecord {
@@ -321,25 +294,10 @@ pub struct UserPasswordResetRecord {
     pub created_at: i64,
 }
 
-impl TokenRecord for UserPasswordResetRecord {
-    const PREFIX: &'static str = "aaan.";
-    fn secret_hash(&self) -> &SecretHash {
-        &self.secret_hash
-    }
-}
-
-impl FlowRecord for UserPasswordResetRecord {
-    const LIFETIME: Duration = Duration::from_secs(20 * MINUTE);
-    const LIFETIME_END: LifetimeEnd = LifetimeEnd::Exclusive;
-    fn created_at(&self) -> Timestamp {
-        Timestamp::from_unix_seconds(self.created_at)
-    }
-}
-
-impl UserFlowRecord for UserPasswordResetRecord {
-    fn user_id(&self) -> &str {
-        &self.user_id
-    }
+record!(UserPasswordResetRecord {
+    prefix: "aaan.",
+    lifetime: Duration::from_secs(20 * MINUTE),
+    end: LifetimeEnd::Exclusive,
     // The password-hash counter counts too: a reset made before a password change
     // must not survive it.
     fn is_stale_for(&self, user: &User) -> bool {
@@ -347,7 +305,7 @@ impl UserFlowRecord for UserPasswordResetRecord {
             || self.user_email_address_counter != user.email_address_counter
             || self.user_disabled_counter != user.disabled_counter
     }
-}
+});
 
 /// A token bucket's state (see `rate_limit`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! User deletion (§4.6).
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::*;
 use crate::faroe::testing::{with_wrong_secret, StorageOp, PASSWORD};
@@ -13,46 +13,22 @@ const VERIFY: &str = "verify_user_deletion_user_password";
 const COMPLETE: &str = "complete_user_deletion";
 const INVALID: &str = "invalid_user_deletion_token";
 
-struct Flow {
-    h: Harness,
-    user: User,
-    session: String,
-    token: String,
+struct Deletion;
+
+impl SessionFlowKind for Deletion {
+    const SIGNED_IN: &'static str = EMAIL;
+    const CREATE: &'static str = CREATE;
+    const GET: &'static str = GET;
+    const MODEL: &'static str = "user_deletion";
+    const TOKEN: &'static str = "user_deletion_token";
+    const INVALID: &'static str = INVALID;
 }
 
+type Flow = SessionFlow<Deletion>;
+
 impl Flow {
-    async fn start() -> Flow {
-        Self::start_in(Harness::new()).await
-    }
-
-    async fn start_in(h: Harness) -> Flow {
-        let (user, session) = signed_in(&h, EMAIL).await;
-        let created = h.ok(CREATE, json!({ "session_token": session })).await;
-        let token = token(&created, "user_deletion_token");
-        Flow {
-            h,
-            user,
-            session,
-            token,
-        }
-    }
-
-    fn args(&self) -> Value {
-        json!({ "session_token": self.session, "user_deletion_token": self.token })
-    }
-
-    fn with_password(&self, password: &str) -> Value {
-        let mut args = self.args();
-        args["password"] = json!(password);
-        args
-    }
-
     async fn verify(&self) {
         self.h.ok(VERIFY, self.with_password(PASSWORD)).await;
-    }
-
-    async fn model(&self) -> Value {
-        self.h.ok(GET, self.args()).await["user_deletion"].clone()
     }
 }
 
@@ -121,42 +97,16 @@ async fn every_session_bound_action_checks_session_then_token_then_binding() {
     let other_session = another_session(h, EMAIL, PASSWORD).await;
     let (_, stranger_session) = signed_in(h, "bob@example.com").await;
     for action in [GET, DELETE, VERIFY, COMPLETE] {
-        let args = |session: &str, token: &str| {
-            let mut args = json!({ "session_token": session, "user_deletion_token": token });
-            if action == VERIFY {
-                args["password"] = json!(PASSWORD);
-            }
-            args
-        };
-        assert_each_fails(
-            h,
+        let extra = (action == VERIFY).then_some(("password", PASSWORD));
+        flow.assert_checks_session_then_token_then_binding(
             action,
+            extra,
             &[
-                args("", &flow.token),
-                args(&with_wrong_secret(&flow.session), "x.y"),
+                ("", &flow.token),
+                (&with_wrong_secret(&flow.session), "x.y"),
             ],
-            "invalid_session_token",
-        )
-        .await;
-        assert_each_fails(
-            h,
-            action,
-            &[
-                args(&flow.session, "x"),
-                args(&flow.session, "a.b.c"),
-                args(&flow.session, &with_wrong_secret(&flow.token)),
-            ],
-            INVALID,
-        )
-        .await;
-        assert_each_fails(
-            h,
-            action,
-            &[
-                args(&other_session, &flow.token),
-                args(&stranger_session, &flow.token),
-            ],
-            "session_mismatch",
+            &["x", "a.b.c", &with_wrong_secret(&flow.token)],
+            &[&other_session, &stranger_session],
         )
         .await;
     }

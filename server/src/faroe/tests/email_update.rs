@@ -16,57 +16,37 @@ const VERIFY_PASSWORD: &str = "verify_user_email_address_update_user_password";
 const COMPLETE: &str = "complete_user_email_address_update";
 const INVALID: &str = "invalid_user_email_address_update_token";
 
-struct Flow {
-    h: Harness,
-    user: User,
-    session: String,
-    token: String,
+struct EmailUpdate;
+
+impl SessionFlowKind for EmailUpdate {
+    const SIGNED_IN: &'static str = OLD;
+    const CREATE: &'static str = CREATE;
+    const GET: &'static str = GET;
+    const MODEL: &'static str = "user_email_address_update";
+    const TOKEN: &'static str = "user_email_address_update_token";
+    const INVALID: &'static str = INVALID;
+
+    fn create_args(session: &str) -> Value {
+        create_args(session, NEW)
+    }
 }
 
+type Flow = SessionFlow<EmailUpdate>;
+
 impl Flow {
-    async fn start() -> Flow {
-        Self::start_in(Harness::new()).await
-    }
-
-    async fn start_in(h: Harness) -> Flow {
-        let (user, session) = signed_in(&h, OLD).await;
-        let created = h.ok(CREATE, create_args(&session, NEW)).await;
-        let token = token(&created, "user_email_address_update_token");
-        Flow {
-            h,
-            user,
-            session,
-            token,
-        }
-    }
-
-    fn args(&self) -> Value {
-        json!({ "session_token": self.session, "user_email_address_update_token": self.token })
-    }
-
-    fn args_with(&self, name: &str, value: &str) -> Value {
-        let mut args = self.args();
-        args[name] = json!(value);
-        args
-    }
-
     fn code(&self) -> String {
         self.h.emails.last_code(NEW).expect("a code was sent")
     }
 
     async fn verify_code(&self) {
-        let args = self.args_with("email_address_verification_code", &self.code());
+        let args = self.with("email_address_verification_code", &self.code());
         self.h.ok(VERIFY_CODE, args).await;
     }
 
     async fn verify_password(&self) {
         self.h
-            .ok(VERIFY_PASSWORD, self.args_with("password", PASSWORD))
+            .ok(VERIFY_PASSWORD, self.with_password(PASSWORD))
             .await;
-    }
-
-    async fn model(&self) -> Value {
-        self.h.ok(GET, self.args()).await["user_email_address_update"].clone()
     }
 }
 
@@ -200,7 +180,7 @@ async fn create_spends_an_email_token_of_the_new_address_each_time() {
 async fn create_is_refused_while_the_new_address_has_no_code_attempts_left() {
     let flow = Flow::start().await;
     for _ in 0..5 {
-        let args = flow.args_with("email_address_verification_code", "WRONGONE");
+        let args = flow.with("email_address_verification_code", "WRONGONE");
         assert_eq!(
             flow.h.error(VERIFY_CODE, args).await,
             "incorrect_email_address_verification_code"
@@ -314,50 +294,24 @@ async fn every_session_bound_action_checks_session_then_token_then_binding() {
         _ => None,
     };
     for action in [GET, DELETE, SEND, VERIFY_CODE, VERIFY_PASSWORD, COMPLETE] {
-        let args = |session: &str, token: &str| {
-            let mut args =
-                json!({ "session_token": session, "user_email_address_update_token": token });
-            if let Some((name, value)) = extra(action) {
-                args[name] = json!(value);
-            }
-            args
-        };
-        assert_each_fails(
-            h,
+        let wrong_session = with_wrong_secret(&flow.session);
+        flow.assert_checks_session_then_token_then_binding(
             action,
+            extra(action),
             &[
-                args("", &flow.token),
-                args(&with_wrong_secret(&flow.session), &flow.token),
+                ("", &flow.token),
+                (&wrong_session, &flow.token),
                 // An invalid session wins over an invalid token.
-                args(&with_wrong_secret(&flow.session), "x.y"),
+                (&wrong_session, "x.y"),
             ],
-            "invalid_session_token",
-        )
-        .await;
-        assert_each_fails(
-            h,
-            action,
             &[
-                args(&flow.session, ""),
-                args(&flow.session, "no-dot"),
-                args(&flow.session, "a.b.c"),
-                args(&flow.session, &with_wrong_secret(&flow.token)),
-                args(
-                    &flow.session,
-                    &format!("{}.{}", "q".repeat(24), "q".repeat(24)),
-                ),
+                "",
+                "no-dot",
+                "a.b.c",
+                &with_wrong_secret(&flow.token),
+                &format!("{}.{}", "q".repeat(24), "q".repeat(24)),
             ],
-            INVALID,
-        )
-        .await;
-        assert_each_fails(
-            h,
-            action,
-            &[
-                args(&other_session, &flow.token),
-                args(&stranger_session, &flow.token),
-            ],
-            "session_mismatch",
+            &[&other_session, &stranger_session],
         )
         .await;
     }
@@ -443,7 +397,7 @@ async fn send_code_shares_the_email_bucket_with_create() {
 async fn send_code_is_refused_while_the_address_has_no_code_attempts_left() {
     let flow = Flow::start().await;
     for _ in 0..5 {
-        let args = flow.args_with("email_address_verification_code", "WRONGONE");
+        let args = flow.with("email_address_verification_code", "WRONGONE");
         flow.h.error(VERIFY_CODE, args).await;
     }
     assert_eq!(flow.h.error(SEND, flow.args()).await, "rate_limited");
@@ -474,7 +428,7 @@ async fn verify_code_checks_the_code_exactly_and_once() {
         format!("{code} "),
         code[..7].to_owned(),
     ] {
-        let args = flow.args_with("email_address_verification_code", &wrong);
+        let args = flow.with("email_address_verification_code", &wrong);
         assert_eq!(
             flow.h.error(VERIFY_CODE, args).await,
             "incorrect_email_address_verification_code"
@@ -485,7 +439,7 @@ async fn verify_code_checks_the_code_exactly_and_once() {
         flow.model().await["new_email_address_verified"],
         json!(true)
     );
-    let args = flow.args_with("email_address_verification_code", &code);
+    let args = flow.with("email_address_verification_code", &code);
     assert_eq!(
         flow.h.error(VERIFY_CODE, args).await,
         "email_address_already_verified"
@@ -496,10 +450,10 @@ async fn verify_code_checks_the_code_exactly_and_once() {
 async fn verify_code_spends_a_code_token_per_attempt() {
     let flow = Flow::start().await;
     for _ in 0..5 {
-        let args = flow.args_with("email_address_verification_code", "WRONGONE");
+        let args = flow.with("email_address_verification_code", "WRONGONE");
         flow.h.error(VERIFY_CODE, args).await;
     }
-    let args = flow.args_with("email_address_verification_code", &flow.code());
+    let args = flow.with("email_address_verification_code", &flow.code());
     assert_eq!(flow.h.error(VERIFY_CODE, args).await, "rate_limited");
     flow.h.advance(MINUTE);
     flow.verify_code().await;
@@ -508,7 +462,7 @@ async fn verify_code_spends_a_code_token_per_attempt() {
 #[tokio::test]
 async fn verify_code_lost_races_are_internal_conflict() {
     let flow = Flow::start().await;
-    let args = flow.args_with("email_address_verification_code", &flow.code());
+    let args = flow.with("email_address_verification_code", &flow.code());
     // The update is rewritten under its counter; someone else wrote first.
     flow.h
         .storage
@@ -556,7 +510,7 @@ async fn verify_password_needs_the_new_address_verified_first() {
     let before = flow.h.storage.get(&bucket).await.expect("signin spent one");
     assert_eq!(
         flow.h
-            .error(VERIFY_PASSWORD, flow.args_with("password", PASSWORD))
+            .error(VERIFY_PASSWORD, flow.with_password(PASSWORD))
             .await,
         "email_address_not_verified"
     );
@@ -570,10 +524,7 @@ async fn verify_password_checks_the_password_and_sets_the_identity_once() {
     flow.verify_code().await;
     assert_eq!(
         flow.h
-            .error(
-                VERIFY_PASSWORD,
-                flow.args_with("password", "not the password")
-            )
+            .error(VERIFY_PASSWORD, flow.with_password("not the password"))
             .await,
         "incorrect_password"
     );
@@ -581,7 +532,7 @@ async fn verify_password_checks_the_password_and_sets_the_identity_once() {
     assert_eq!(flow.model().await["user_identity_verified"], json!(true));
     assert_eq!(
         flow.h
-            .error(VERIFY_PASSWORD, flow.args_with("password", PASSWORD))
+            .error(VERIFY_PASSWORD, flow.with_password(PASSWORD))
             .await,
         "user_identity_already_verified"
     );
@@ -594,15 +545,12 @@ async fn verify_password_spends_a_password_token_of_the_user_per_attempt() {
     // The signin that made the session spent one already.
     for _ in 0..4 {
         flow.h
-            .error(
-                VERIFY_PASSWORD,
-                flow.args_with("password", "not the password"),
-            )
+            .error(VERIFY_PASSWORD, flow.with_password("not the password"))
             .await;
     }
     assert_eq!(
         flow.h
-            .error(VERIFY_PASSWORD, flow.args_with("password", PASSWORD))
+            .error(VERIFY_PASSWORD, flow.with_password(PASSWORD))
             .await,
         "rate_limited"
     );
@@ -614,7 +562,7 @@ async fn verify_password_spends_a_password_token_of_the_user_per_attempt() {
 async fn verify_password_races_and_failures() {
     let flow = Flow::start().await;
     flow.verify_code().await;
-    let args = flow.args_with("password", PASSWORD);
+    let args = flow.with_password(PASSWORD);
     flow.h
         .storage
         .fail(StorageOp::Update, "aaak.", 0, StorageError::NotFound);
@@ -854,15 +802,11 @@ async fn a_user_made_by_signup_can_move_to_a_new_address() {
         .await;
     let session = token(&completed, "session_token");
     let created = h.ok(CREATE, create_args(&session, NEW)).await;
-    let flow = Flow {
-        user: h
-            .users
-            .user(&token(&completed["session"], "user_id"))
-            .expect("user"),
-        token: token(&created, "user_email_address_update_token"),
-        session,
-        h,
-    };
+    let user = h
+        .users
+        .user(&token(&completed["session"], "user_id"))
+        .expect("user");
+    let flow = Flow::created(h, user, session, &created);
     flow.verify_code().await;
     flow.verify_password().await;
     flow.h.ok(COMPLETE, flow.args()).await;

@@ -13,6 +13,7 @@ mod session;
 mod signin;
 mod signup;
 
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -124,5 +125,125 @@ pub(super) async fn assert_each_fails(h: &Harness, action: &str, cases: &[Value]
             code,
             "{action} {arguments}"
         );
+    }
+}
+
+/// Whether `password` is now the user's password.
+pub(super) async fn password_is(h: &Harness, user_id: &str, password: &str) -> bool {
+    let user = h.users.user(user_id).expect("user");
+    h.faroe
+        .hasher
+        .verify_user_password(&user.password_hash, password)
+        .await
+        .expect("verifiable")
+}
+
+/// What tells one session-bound flow (e-mail update, password update, deletion) from
+/// the others, for [`SessionFlow`].
+pub(super) trait SessionFlowKind {
+    /// The address of the signed-in user who starts the flow.
+    const SIGNED_IN: &'static str;
+    const CREATE: &'static str;
+    const GET: &'static str;
+    /// The member naming the flow's model in answers.
+    const MODEL: &'static str;
+    /// The member naming the flow's token in arguments and answers.
+    const TOKEN: &'static str;
+    /// The code answered for a bad token.
+    const INVALID: &'static str;
+
+    /// The arguments of `CREATE` from `session`.
+    fn create_args(session: &str) -> Value {
+        json!({ "session_token": session })
+    }
+}
+
+/// A session-bound flow created by a signed-in user.
+pub(super) struct SessionFlow<K> {
+    pub(super) h: Harness,
+    pub(super) user: User,
+    pub(super) session: String,
+    pub(super) token: String,
+    kind: PhantomData<K>,
+}
+
+impl<K: SessionFlowKind> SessionFlow<K> {
+    pub(super) async fn start() -> Self {
+        Self::start_in(Harness::new()).await
+    }
+
+    pub(super) async fn start_in(h: Harness) -> Self {
+        let (user, session) = signed_in(&h, K::SIGNED_IN).await;
+        let created = h.ok(K::CREATE, K::create_args(&session)).await;
+        Self::created(h, user, session, &created)
+    }
+
+    /// The flow `created` answered for `user` signed in with `session`.
+    pub(super) fn created(h: Harness, user: User, session: String, created: &Value) -> Self {
+        let token = token(created, K::TOKEN);
+        SessionFlow {
+            h,
+            user,
+            session,
+            token,
+            kind: PhantomData,
+        }
+    }
+
+    /// The arguments naming `session` and `token`.
+    fn args_for(session: &str, token: &str) -> Value {
+        let mut args = json!({ "session_token": session });
+        args[K::TOKEN] = json!(token);
+        args
+    }
+
+    pub(super) fn args(&self) -> Value {
+        Self::args_for(&self.session, &self.token)
+    }
+
+    /// The flow's arguments and one more.
+    pub(super) fn with(&self, name: &str, value: &str) -> Value {
+        let mut args = self.args();
+        args[name] = json!(value);
+        args
+    }
+
+    pub(super) fn with_password(&self, password: &str) -> Value {
+        self.with("password", password)
+    }
+
+    pub(super) async fn model(&self) -> Value {
+        self.h.ok(K::GET, self.args()).await[K::MODEL].clone()
+    }
+
+    /// Asserts the order of `action`'s checks: each `(session, token)` of `bad_sessions`
+    /// is invalid_session_token, each of `bad_tokens` with the flow's session is
+    /// `K::INVALID`, and the flow's token with each of `other_sessions` is
+    /// session_mismatch. `extra` is one more argument the action takes.
+    pub(super) async fn assert_checks_session_then_token_then_binding(
+        &self,
+        action: &str,
+        extra: Option<(&str, &str)>,
+        bad_sessions: &[(&str, &str)],
+        bad_tokens: &[&str],
+        other_sessions: &[&str],
+    ) {
+        let args = |session: &str, token: &str| {
+            let mut args = Self::args_for(session, token);
+            if let Some((name, value)) = extra {
+                args[name] = json!(value);
+            }
+            args
+        };
+        let h = &self.h;
+        let bad_sessions: Vec<Value> = bad_sessions.iter().map(|(s, t)| args(s, t)).collect();
+        assert_each_fails(h, action, &bad_sessions, "invalid_session_token").await;
+        let bad_tokens: Vec<Value> = bad_tokens.iter().map(|t| args(&self.session, t)).collect();
+        assert_each_fails(h, action, &bad_tokens, K::INVALID).await;
+        let mismatched: Vec<Value> = other_sessions
+            .iter()
+            .map(|s| args(s, &self.token))
+            .collect();
+        assert_each_fails(h, action, &mismatched, "session_mismatch").await;
     }
 }

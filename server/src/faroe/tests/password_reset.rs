@@ -68,13 +68,7 @@ impl Flow {
     }
 
     async fn password_is(&self, password: &str) -> bool {
-        let user = self.h.users.user(&self.user.id).expect("user");
-        self.h
-            .faroe
-            .hasher
-            .verify_user_password(&user.password_hash, password)
-            .await
-            .expect("verifiable")
+        password_is(&self.h, &self.user.id, password).await
     }
 
     /// Every reset action, with arguments naming `token`.

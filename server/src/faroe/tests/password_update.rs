@@ -1,6 +1,6 @@
 //! User password update (§4.5).
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::*;
 use crate::faroe::testing::{with_wrong_secret, StorageOp, PASSWORD};
@@ -14,40 +14,20 @@ const SET: &str = "set_user_password_update_new_password";
 const COMPLETE: &str = "complete_user_password_update";
 const INVALID: &str = "invalid_password_update_token";
 
-struct Flow {
-    h: Harness,
-    user: User,
-    session: String,
-    token: String,
+struct PasswordUpdate;
+
+impl SessionFlowKind for PasswordUpdate {
+    const SIGNED_IN: &'static str = EMAIL;
+    const CREATE: &'static str = CREATE;
+    const GET: &'static str = GET;
+    const MODEL: &'static str = "user_password_update";
+    const TOKEN: &'static str = "user_password_update_token";
+    const INVALID: &'static str = INVALID;
 }
 
+type Flow = SessionFlow<PasswordUpdate>;
+
 impl Flow {
-    async fn start() -> Flow {
-        Self::start_in(Harness::new()).await
-    }
-
-    async fn start_in(h: Harness) -> Flow {
-        let (user, session) = signed_in(&h, EMAIL).await;
-        let created = h.ok(CREATE, json!({ "session_token": session })).await;
-        let token = token(&created, "user_password_update_token");
-        Flow {
-            h,
-            user,
-            session,
-            token,
-        }
-    }
-
-    fn args(&self) -> Value {
-        json!({ "session_token": self.session, "user_password_update_token": self.token })
-    }
-
-    fn with_password(&self, password: &str) -> Value {
-        let mut args = self.args();
-        args["password"] = json!(password);
-        args
-    }
-
     async fn verify(&self) {
         self.h.ok(VERIFY, self.with_password(PASSWORD)).await;
     }
@@ -56,18 +36,8 @@ impl Flow {
         self.h.ok(SET, self.with_password(NEW_PASSWORD)).await;
     }
 
-    async fn model(&self) -> Value {
-        self.h.ok(GET, self.args()).await["user_password_update"].clone()
-    }
-
     async fn password_is(&self, password: &str) -> bool {
-        let user = self.h.users.user(&self.user.id).expect("user");
-        self.h
-            .faroe
-            .hasher
-            .verify_user_password(&user.password_hash, password)
-            .await
-            .expect("verifiable")
+        password_is(&self.h, &self.user.id, password).await
     }
 }
 
@@ -166,42 +136,16 @@ async fn every_session_bound_action_checks_session_then_token_then_binding() {
     let other_session = another_session(h, EMAIL, PASSWORD).await;
     let (_, stranger_session) = signed_in(h, "bob@example.com").await;
     for action in [GET, DELETE, VERIFY, SET, COMPLETE] {
-        let args = |session: &str, token: &str| {
-            let mut args = json!({ "session_token": session, "user_password_update_token": token });
-            if matches!(action, VERIFY | SET) {
-                args["password"] = json!(PASSWORD);
-            }
-            args
-        };
-        assert_each_fails(
-            h,
+        let extra = matches!(action, VERIFY | SET).then_some(("password", PASSWORD));
+        flow.assert_checks_session_then_token_then_binding(
             action,
+            extra,
             &[
-                args("", &flow.token),
-                args(&with_wrong_secret(&flow.session), "x.y"),
+                ("", &flow.token),
+                (&with_wrong_secret(&flow.session), "x.y"),
             ],
-            "invalid_session_token",
-        )
-        .await;
-        assert_each_fails(
-            h,
-            action,
-            &[
-                args(&flow.session, ""),
-                args(&flow.session, "a.b.c"),
-                args(&flow.session, &with_wrong_secret(&flow.token)),
-            ],
-            INVALID,
-        )
-        .await;
-        assert_each_fails(
-            h,
-            action,
-            &[
-                args(&other_session, &flow.token),
-                args(&stranger_session, &flow.token),
-            ],
-            "session_mismatch",
+            &["", "a.b.c", &with_wrong_secret(&flow.token)],
+            &[&other_session, &stranger_session],
         )
         .await;
     }

@@ -1,0 +1,291 @@
+//! The command line: clap flags, single-dash long flags, and the table of environment
+//! variables that `--help` lists.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{CommandFactory, FromArgMatches, Parser};
+
+/// One environment variable the server reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Variable {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub description: &'static str,
+}
+
+/// Every environment variable, in the order `--help` and the README list them.
+pub const VARIABLES: &[Variable] = &[
+    Variable {
+        name: "FAROE_HOST",
+        default: "0.0.0.0",
+        description: "IP address the public HTTP server listens on",
+    },
+    Variable {
+        name: "FAROE_PORT",
+        default: "3777",
+        description: "port of the public HTTP server (0 picks a free one)",
+    },
+    Variable {
+        name: "FAROE_PRIVATE_PORT",
+        default: "8079",
+        description: "port of the user server, always reached at 127.0.0.2",
+    },
+    Variable {
+        name: "FAROE_DB_PATH",
+        default: "./db.sqlite",
+        description: "SQLite file keeping signups, signins, sessions and rate limits",
+    },
+    Variable {
+        name: "FAROE_SESSION_EXPIRATION",
+        default: "2160h",
+        description: "absolute session lifetime as a Go duration (1h30m, 90m, 1.5h); 0 disables it",
+    },
+    Variable {
+        name: "FAROE_SESSION_USER_CACHE",
+        default: "0",
+        description: "how long session checks may trust the last user lookup; 0 looks the user up every time",
+    },
+    Variable {
+        name: "FAROE_CORS_ALLOW_ORIGIN",
+        default: "(empty)",
+        description: "origin sent in CORS headers on every response; empty sends no CORS headers",
+    },
+    Variable {
+        name: "FAROE_PWNED_PASSWORDS",
+        default: "hibp",
+        description: "breached-password check for new passwords: hibp (k-anonymity range API) or off",
+    },
+    Variable {
+        name: "FAROE_PWNED_PASSWORDS_URL",
+        default: "https://api.pwnedpasswords.com",
+        description: "base URL of the range API",
+    },
+    Variable {
+        name: "FAROE_PWNED_PASSWORDS_TIMEOUT",
+        default: "3s",
+        description: "timeout of one range API request",
+    },
+    Variable {
+        name: "FAROE_PWNED_PASSWORDS_FAIL_CLOSED",
+        default: "false",
+        description: "when the range API is unreachable: false accepts the password, true fails with internal_error",
+    },
+    Variable {
+        name: "FAROE_HASHING_CONCURRENCY",
+        default: "number of CPUs",
+        description: "how many Argon2id hashes may run at once",
+    },
+    Variable {
+        name: "FAROE_USER_SERVER_TIMEOUT",
+        default: "5s",
+        description: "connect and request timeout of calls to the user server",
+    },
+    Variable {
+        name: "FAROE_LOG",
+        default: "info",
+        description: "log filter (tracing-subscriber EnvFilter syntax, e.g. debug or tiauth_faroe=debug)",
+    },
+];
+
+/// The command line of `tiauth`.
+#[derive(Debug, Clone, Default, Parser)]
+#[command(
+    name = "tiauth",
+    version,
+    about = "Tiauth Faroe: an e-mail and password auth server speaking the Faroe action protocol",
+    long_about = None
+)]
+pub struct Cli {
+    /// Env file to read variables from [default: .env; a missing default file is fine,
+    /// a missing file named here is an error]
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+
+    /// Read commands (reset, help, exit) from stdin while serving
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new(), value_name = "BOOL", hide_possible_values = true)]
+    pub interactive: bool,
+
+    /// Serve POST /reset, which deletes all stored state without authentication
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new(), value_name = "BOOL", hide_possible_values = true)]
+    pub enable_reset: bool,
+
+    /// Port of the user server; overrides FAROE_PRIVATE_PORT (0 keeps it)
+    #[arg(long, value_name = "N")]
+    pub private_port: Option<u16>,
+
+    /// IP address to listen on; overrides FAROE_HOST
+    #[arg(long, value_name = "ADDRESS")]
+    pub host: Option<String>,
+
+    /// Port to listen on; overrides FAROE_PORT
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+
+    /// SQLite file; overrides FAROE_DB_PATH
+    #[arg(long, value_name = "PATH")]
+    pub db_path: Option<PathBuf>,
+
+    /// Print the resolved configuration and exit without serving
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new(), value_name = "BOOL", hide_possible_values = true)]
+    pub check_config: bool,
+}
+
+/// Long flag names that may also be written with a single dash.
+const SINGLE_DASH_FLAGS: &[&str] = &[
+    "env-file",
+    "interactive",
+    "enable-reset",
+    "private-port",
+    "host",
+    "port",
+    "db-path",
+    "check-config",
+    "help",
+    "version",
+];
+
+/// Rewrites `-flag` and `-flag=value` into `--flag…` for the long flags, so both
+/// spellings work. Everything after a bare `--` is left alone.
+pub fn normalize_args<I, T>(args: I) -> Vec<OsString>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let mut normalized = Vec::new();
+    let mut passthrough = false;
+    for (index, arg) in args.into_iter().enumerate() {
+        let arg: OsString = arg.into();
+        if index == 0 || passthrough {
+            normalized.push(arg);
+            continue;
+        }
+        if arg == "--" {
+            passthrough = true;
+            normalized.push(arg);
+            continue;
+        }
+        let rewritten = arg.to_str().and_then(|text| {
+            let rest = text.strip_prefix('-')?;
+            if rest.starts_with('-') {
+                return None;
+            }
+            let name = rest.split_once('=').map_or(rest, |(name, _)| name);
+            SINGLE_DASH_FLAGS
+                .contains(&name)
+                .then(|| OsString::from(format!("-{text}")))
+        });
+        normalized.push(rewritten.unwrap_or(arg));
+    }
+    normalized
+}
+
+/// The help text listing every environment variable.
+pub fn variables_help() -> String {
+    let width = VARIABLES.iter().map(|v| v.name.len()).max().unwrap_or(0);
+    let mut text = String::from(
+        "Environment variables (flag > OS environment > env file > default; empty means unset):\n",
+    );
+    for variable in VARIABLES {
+        text.push_str(&format!(
+            "  {:width$}  {} [default: {}]\n",
+            variable.name, variable.description, variable.default
+        ));
+    }
+    text.push_str(
+        "\nExit status: 0 after a clean shutdown, 2 for invalid flags or configuration \
+         (including a missing --env-file), 1 for other startup failures.",
+    );
+    text
+}
+
+impl Cli {
+    /// Parses the command line, accepting single-dash long flags. Exits on `--help`,
+    /// `--version` and usage errors (status 2), as clap does.
+    pub fn parse_args<I, T>(args: I) -> Cli
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString>,
+    {
+        let matches = Cli::command()
+            .after_help(variables_help())
+            .get_matches_from(normalize_args(args));
+        match Cli::from_arg_matches(&matches) {
+            Ok(cli) => cli,
+            Err(error) => error.exit(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_dash_long_flags_are_normalized() {
+        let normalized = normalize_args([
+            "tiauth",
+            "-env-file",
+            "x.env",
+            "-interactive",
+            "-enable-reset=true",
+            "-private-port=9000",
+            "--port",
+            "1",
+            "-h",
+            "-unknown",
+            "--",
+            "-port",
+        ]);
+        let expected: Vec<OsString> = [
+            "tiauth",
+            "--env-file",
+            "x.env",
+            "--interactive",
+            "--enable-reset=true",
+            "--private-port=9000",
+            "--port",
+            "1",
+            "-h",
+            "-unknown",
+            "--",
+            "-port",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        assert_eq!(normalized, expected);
+    }
+
+    #[test]
+    fn the_command_line_parses() {
+        let matches = Cli::command().get_matches_from(normalize_args([
+            "tiauth",
+            "-env-file=custom.env",
+            "-interactive",
+            "-private-port",
+            "9001",
+            "--host=127.0.0.1",
+            "--port",
+            "0",
+            "--db-path",
+            "x.sqlite",
+        ]));
+        let cli = Cli::from_arg_matches(&matches).expect("parses");
+        assert_eq!(cli.env_file, Some(PathBuf::from("custom.env")));
+        assert!(cli.interactive);
+        assert!(!cli.enable_reset);
+        assert_eq!(cli.private_port, Some(9001));
+        assert_eq!(cli.host.as_deref(), Some("127.0.0.1"));
+        assert_eq!(cli.port, Some(0));
+        assert_eq!(cli.db_path, Some(PathBuf::from("x.sqlite")));
+    }
+
+    #[test]
+    fn help_mentions_every_variable() {
+        let help = variables_help();
+        for variable in VARIABLES {
+            assert!(help.contains(variable.name), "{}", variable.name);
+        }
+    }
+}
