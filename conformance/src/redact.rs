@@ -84,6 +84,33 @@ impl Redactor {
         }
     }
 
+    /// Redacts a `/command` sent to the user server, or its answer: `user_id`
+    /// members become the same `[userN]` as in the server's answers (the user
+    /// server's numbering goes on across cases), other strings are redacted by
+    /// shape (codes in e-mails, tokens), arrays and objects recursively.
+    pub fn redact_backend(&mut self, value: &Value) -> Value {
+        match value {
+            Value::String(text) => Value::String(self.redact_text(text)),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.redact_backend(v)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| {
+                        let redacted = match (k.as_str(), v) {
+                            ("user_id", Value::String(user)) if !user.is_empty() => {
+                                Value::String(format!("[user{}]", self.users.number(user)))
+                            }
+                            _ => self.redact_backend(v),
+                        };
+                        (k.clone(), redacted)
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
     /// Redacts a text the client sent or read (codes from e-mails).
     pub fn redact_text(&mut self, text: &str) -> String {
         if is_token(text) {

@@ -85,11 +85,26 @@ impl Replay<'_> {
                         request.expect_status
                     );
                 }
+                // A JSON answer is redacted like an action's answer; anything else
+                // (empty 400/404 bodies) is recorded as is.
+                let answer_body = match serde_json::from_str::<Value>(&answer.body) {
+                    Ok(parsed) => {
+                        self.redactor
+                            .set_time_window(self.case_start - 1, self.target.now() + 1);
+                        self.redactor.redact_received(&parsed).with_context(|| {
+                            format!(
+                                "{} {} answered a malformed value",
+                                request.method, request.path
+                            )
+                        })?
+                    }
+                    Err(_) => Value::String(answer.body),
+                };
                 self.transcript.push(json!({
                     "request": { "method": request.method, "path": request.path,
                                  "body": self.redactor.redact_text(&body) },
                     "status": answer.status,
-                    "body": answer.body,
+                    "body": answer_body,
                 }));
                 Ok(())
             }
@@ -134,8 +149,10 @@ impl Replay<'_> {
             Step::Backend(command) => {
                 let command = self.substitute_value(command)?;
                 let answer = self.target.command(command.clone()).await?;
-                self.transcript
-                    .push(json!({ "backend": command, "answer": answer }));
+                self.transcript.push(json!({
+                    "backend": self.redactor.redact_backend(&command),
+                    "answer": self.redactor.redact_backend(&answer),
+                }));
                 Ok(())
             }
         }
