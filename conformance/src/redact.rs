@@ -236,6 +236,27 @@ mod tests {
     }
 
     #[test]
+    fn backend_commands_and_answers_share_the_user_placeholders() {
+        let mut r = redactor();
+        let session = r
+            .redact_received(&json!({"session": {"user_id": "7_alice"}}))
+            .expect("shapes fine");
+        assert_eq!(session, json!({"session": {"user_id": "[user1]"}}));
+        let command = json!({"command": "update_user", "user_id": "7_alice", "disabled": true});
+        assert_eq!(
+            r.redact_backend(&command),
+            json!({"command": "update_user", "user_id": "[user1]", "disabled": true})
+        );
+        let emails = json!({"emails": [{"type": "signup_verification", "email": "a@b.c",
+                                        "code": "ABCDEFGH"}]});
+        assert_eq!(
+            r.redact_backend(&emails),
+            json!({"emails": [{"type": "signup_verification", "email": "a@b.c",
+                               "code": "[code1]"}]})
+        );
+    }
+
+    #[test]
     fn wrong_shapes_are_errors() {
         let mut r = redactor();
         for bad in [
