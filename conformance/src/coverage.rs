@@ -1,0 +1,86 @@
+//! The (action, error_code) pairs the fixtures must produce, kept as data in
+//! `fixtures/coverage.json`, and the table that shows how many they do.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+use std::path::Path;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageTable {
+    /// Pairs some fixture must produce.
+    pub pairs: Vec<Pair>,
+    /// Pairs of the contract that the fixtures cannot produce here, each with why.
+    pub excluded: Vec<Exclusion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pair {
+    pub action: String,
+    pub error_code: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    pub action: String,
+    pub error_code: String,
+    pub reason: String,
+}
+
+impl CoverageTable {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)?;
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
+    /// The listed pairs no fixture produced.
+    pub fn missing(&self, produced: &BTreeSet<(String, String)>) -> Vec<&Pair> {
+        self.pairs
+            .iter()
+            .filter(|p| !produced.contains(&(p.action.clone(), p.error_code.clone())))
+            .collect()
+    }
+
+    /// One line per action: pairs covered / listed, and what is missing.
+    pub fn render(&self, produced: &BTreeSet<(String, String)>) -> String {
+        let mut actions: Vec<&str> = Vec::new();
+        for pair in &self.pairs {
+            if !actions.contains(&pair.action.as_str()) {
+                actions.push(&pair.action);
+            }
+        }
+        let mut out = String::from("coverage of (action, error_code) pairs\n");
+        let mut covered_total = 0;
+        for action in actions {
+            let listed: Vec<&Pair> = self.pairs.iter().filter(|p| p.action == action).collect();
+            let missing: Vec<&str> = listed
+                .iter()
+                .filter(|p| !produced.contains(&(p.action.clone(), p.error_code.clone())))
+                .map(|p| p.error_code.as_str())
+                .collect();
+            let covered = listed.len() - missing.len();
+            covered_total += covered;
+            let _ = write!(out, "  {action:<66} {covered:>2}/{:<2}", listed.len());
+            if !missing.is_empty() {
+                let _ = write!(out, "  missing: {}", missing.join(", "));
+            }
+            out.push('\n');
+        }
+        let total = self.pairs.len();
+        let percent = if total == 0 {
+            100.0
+        } else {
+            100.0 * covered_total as f64 / total as f64
+        };
+        let _ = writeln!(
+            out,
+            "  total {covered_total}/{total} ({percent:.1} %); {} excluded pairs",
+            self.excluded.len()
+        );
+        out
+    }
+}

@@ -1,0 +1,110 @@
+//! Our server in this process: the real app on port 0 with a manual clock, the mock
+//! user server on 127.0.0.2, and a fake pwned-passwords range API.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use mock_backend::MockBackend;
+use sha1::{Digest, Sha1};
+use tiauth_faroe::app::{serve, Overrides};
+use tiauth_faroe::config::{Config, PwnedPasswordsMode};
+use tiauth_faroe::faroe::clock::{ManualClock, Timestamp};
+use tiauth_faroe::storage::SqliteStorage;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::runner::CLOCK_START;
+use crate::target::Target;
+
+/// Passwords the fake range API reports as breached.
+pub const WEAK_PASSWORDS: &[&str] = &["password1234", "qwertyuiop123"];
+
+/// How long the server waits for the user server; `delay` faults go past it.
+pub const USER_SERVER_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Stops the in-process server when dropped.
+struct RunningServer {
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn fake_range_api() -> MockServer {
+    let server = MockServer::start().await;
+    for password in WEAK_PASSWORDS {
+        let digest = hex::encode_upper(Sha1::digest(password.as_bytes()));
+        let (prefix, suffix) = digest.split_at(5);
+        Mock::given(method("GET"))
+            .and(path(format!("/range/{}", prefix.to_lowercase())))
+            .respond_with(ResponseTemplate::new(200).set_body_string(format!(
+                "0018A45C4D1DEF81644B54AB7F969B88D65:1\r\n{suffix}:42\r\n"
+            )))
+            .mount(&server)
+            .await;
+    }
+    // Every other prefix: a listing without the password.
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string("0018A45C4D1DEF81644B54AB7F969B88D65:1\r\n"),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Starts everything and returns the target.
+pub async fn start() -> anyhow::Result<Target> {
+    let backend_addr: SocketAddr = "127.0.0.2:0".parse()?;
+    let backend = MockBackend::start(backend_addr)
+        .await
+        .context("starting the mock user server on 127.0.0.2")?;
+    let range_api = fake_range_api().await;
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_seconds(CLOCK_START)));
+    let config = Config {
+        host: [127, 0, 0, 1].into(),
+        port: 0,
+        private_port: backend.addr().port(),
+        pwned_passwords: PwnedPasswordsMode::Hibp,
+        pwned_passwords_url: range_api.uri(),
+        user_server_timeout: USER_SERVER_TIMEOUT,
+        enable_reset: true,
+        ..Config::default()
+    };
+    let overrides = Overrides {
+        clock: Some(clock.clone()),
+        storage: Some(Arc::new(SqliteStorage::open_in_memory()?)),
+        ..Overrides::default()
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let server_url = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        if let Err(error) = serve(listener, config, overrides, shutdown).await {
+            eprintln!("in-process server failed: {error}");
+        }
+    });
+    let backend_url = backend.url();
+    Ok(Target::controlled(
+        server_url,
+        backend_url,
+        clock,
+        vec![
+            Box::new(RunningServer { stop: Some(stop) }),
+            Box::new(backend),
+            Box::new(range_api),
+        ],
+    ))
+}
