@@ -6,6 +6,7 @@
 //! skipped there, and reported as skipped.
 
 use std::collections::BTreeSet;
+use std::io::Write;
 
 use conformance::coverage::CoverageTable;
 use conformance::fixture::{fixtures_dir, load_all};
@@ -56,11 +57,17 @@ async fn fixtures_replay_and_cover_every_listed_pair() {
         }
     }
     let coverage = CoverageTable::load(&fixtures_dir().join("coverage.json")).expect("coverage");
-    println!("{}", coverage.render(&produced));
-    println!("{replayed} cases replayed, {} skipped", skipped.len());
+    // Written to the process's stderr directly, past the test harness's output
+    // capture, so every run shows the table and the skips.
+    let mut report = coverage.render(&produced);
+    report.push_str(&format!(
+        "{replayed} cases replayed, {} skipped\n",
+        skipped.len()
+    ));
     for line in &skipped {
-        println!("  skipped {line}");
+        report.push_str(&format!("  skipped {line}\n"));
     }
+    let _ = std::io::stderr().write_all(report.as_bytes());
     if target.is_external() {
         return;
     }

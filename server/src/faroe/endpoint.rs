@@ -155,6 +155,7 @@ struct Failure<'a> {
 
 fn parse(body: &[u8]) -> Result<Invocation, RejectedEnvelope> {
     let reject = |error: serde_json::Error| RejectedEnvelope(error.to_string());
+    super::unique_members::check(body).map_err(reject)?;
     let envelope: Envelope = serde_json::from_slice(body).map_err(reject)?;
     let tagged = serde_json::json!({
         "action": envelope.action,

@@ -32,6 +32,8 @@ async fn malformed_envelopes_are_rejected_before_any_action_runs() {
         r#"{"action":"get_session","arguments":{"session_token":null}}"#,
         r#"{"action":"get_session","arguments":{"session_token":"a.b",}}"#,
         r#"{"action":"get_session","action":"get_session","arguments":{"session_token":"a.b"}}"#,
+        r#"{"action":"get_session","arguments":{"session_token":"a.b","session_token":"c.d"}}"#,
+        r#"{"x":{"y":1,"y":2},"action":"get_session","arguments":{"session_token":"a.b"}}"#,
         "\u{feff}{\"action\":\"get_session\",\"arguments\":{\"session_token\":\"a.b\"}}",
     ] {
         assert!(raw(&harness, body).await.is_err(), "accepted {body:?}");

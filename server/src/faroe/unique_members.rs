@@ -1,0 +1,95 @@
+//! Rejects JSON documents in which an object names a member twice.
+//!
+//! JSON parsers disagree on which of two same-named members wins, so a request that
+//! relies on either reading is refused outright, as the protocol always has.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+
+/// Checks `body` and fails on the first repeated member name (or on malformed JSON).
+pub fn check(body: &[u8]) -> Result<(), serde_json::Error> {
+    serde_json::from_slice::<UniqueMembers>(body).map(|_| ())
+}
+
+struct UniqueMembers;
+
+impl<'de> Deserialize<'de> for UniqueMembers {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UniqueMembersVisitor)
+    }
+}
+
+struct UniqueMembersVisitor;
+
+impl<'de> Visitor<'de> for UniqueMembersVisitor {
+    type Value = UniqueMembers;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: Error>(self, _: bool) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_i64<E: Error>(self, _: i64) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_u64<E: Error>(self, _: u64) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_f64<E: Error>(self, _: f64) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_str<E: Error>(self, _: &str) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_unit<E: Error>(self) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<UniqueMembers, A::Error> {
+        while items.next_element::<UniqueMembers>()?.is_some() {}
+        Ok(UniqueMembers)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<UniqueMembers, A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(name) = members.next_key::<String>()? {
+            if !seen.insert(name) {
+                return Err(A::Error::custom("an object names a member twice"));
+            }
+            members.next_value::<UniqueMembers>()?;
+        }
+        Ok(UniqueMembers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+
+    #[test]
+    fn repeated_names_are_refused_at_any_depth() {
+        for body in [
+            r#"{"a":1,"a":2}"#,
+            r#"{"x":{"b":"1","b":"2"}}"#,
+            r#"{"x":[{"c":null,"c":null}]}"#,
+            r#"{"a":1,"\u0061":2}"#,
+        ] {
+            assert!(check(body.as_bytes()).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn distinct_names_and_any_values_pass() {
+        for body in [
+            r#"{"a":1,"b":{"a":1},"c":[{"a":1},{"a":2}],"d":-1.5e3,"e":null,"f":true}"#,
+            "[]",
+            r#""text""#,
+        ] {
+            assert!(check(body.as_bytes()).is_ok(), "{body}");
+        }
+    }
+}
