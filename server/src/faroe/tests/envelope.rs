@@ -49,6 +49,11 @@ async fn invalid_utf8_is_rejected() {
     body.extend_from_slice(&[0xff, 0xfe]);
     body.extend_from_slice(br#""}}"#);
     assert!(harness.faroe.invoke(&body).await.is_err());
+    // Also inside a member no action reads.
+    let mut body = br#"{"unused":""#.to_vec();
+    body.extend_from_slice(&[0xc3, 0x28]);
+    body.extend_from_slice(br#"","action":"get_session","arguments":{"session_token":"a.b"}}"#);
+    assert!(harness.faroe.invoke(&body).await.is_err());
 }
 
 #[tokio::test]
