@@ -1,1 +1,52 @@
-fn main() {}
+//! `tiauth`: the Tiauth Faroe auth server.
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use tiauth_faroe::app::{self, Overrides};
+use tiauth_faroe::config::{self, Cli, EnvFileStatus};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse_args(std::env::args_os());
+    let loaded = match config::load(&cli) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            eprintln!("tiauth: {error}");
+            return ExitCode::from(error.exit_code());
+        }
+    };
+    if cli.check_config {
+        println!("{}", loaded.config.describe());
+        return ExitCode::SUCCESS;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new(&loaded.config.log_filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match &loaded.env_file {
+        EnvFileStatus::Loaded(path) => tracing::info!(path = %path.display(), "env file loaded"),
+        EnvFileStatus::DefaultMissing(path) => tracing::info!(
+            path = %path.display(),
+            "no env file; using the environment and defaults"
+        ),
+    }
+    match run(loaded.config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("tiauth: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(config: config::Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let shutdown = app::shutdown_signal().context("cannot install signal handlers")?;
+        app::run(config, Overrides::default(), shutdown).await?;
+        Ok(())
+    })
+}

@@ -78,6 +78,60 @@ actions! {
     GetSession "get_session" => get_session(session_token),
     DeleteSession "delete_session" => delete_session(session_token),
     DeleteAllSessions "delete_all_sessions" => delete_all_sessions(session_token),
+    CreateUserEmailAddressUpdate "create_user_email_address_update"
+        => create_user_email_address_update(session_token, new_email_address),
+    GetUserEmailAddressUpdate "get_user_email_address_update"
+        => get_user_email_address_update(session_token, user_email_address_update_token),
+    DeleteUserEmailAddressUpdate "delete_user_email_address_update"
+        => delete_user_email_address_update(session_token, user_email_address_update_token),
+    SendUserEmailAddressUpdateEmailAddressVerificationCode
+        "send_user_email_address_update_email_address_verification_code"
+        => send_user_email_address_update_email_address_verification_code(
+            session_token, user_email_address_update_token),
+    VerifyUserEmailAddressUpdateEmailAddressVerificationCode
+        "verify_user_email_address_update_email_address_verification_code"
+        => verify_user_email_address_update_email_address_verification_code(
+            session_token, user_email_address_update_token, email_address_verification_code),
+    VerifyUserEmailAddressUpdateUserPassword "verify_user_email_address_update_user_password"
+        => verify_user_email_address_update_user_password(
+            session_token, user_email_address_update_token, password),
+    CompleteUserEmailAddressUpdate "complete_user_email_address_update"
+        => complete_user_email_address_update(session_token, user_email_address_update_token),
+    CreateUserPasswordUpdate "create_user_password_update"
+        => create_user_password_update(session_token),
+    GetUserPasswordUpdate "get_user_password_update"
+        => get_user_password_update(session_token, user_password_update_token),
+    DeleteUserPasswordUpdate "delete_user_password_update"
+        => delete_user_password_update(session_token, user_password_update_token),
+    VerifyUserPasswordUpdateUserPassword "verify_user_password_update_user_password"
+        => verify_user_password_update_user_password(
+            session_token, user_password_update_token, password),
+    SetUserPasswordUpdateNewPassword "set_user_password_update_new_password"
+        => set_user_password_update_new_password(
+            session_token, user_password_update_token, password),
+    CompleteUserPasswordUpdate "complete_user_password_update"
+        => complete_user_password_update(session_token, user_password_update_token),
+    CreateUserDeletion "create_user_deletion" => create_user_deletion(session_token),
+    GetUserDeletion "get_user_deletion" => get_user_deletion(session_token, user_deletion_token),
+    DeleteUserDeletion "delete_user_deletion"
+        => delete_user_deletion(session_token, user_deletion_token),
+    VerifyUserDeletionUserPassword "verify_user_deletion_user_password"
+        => verify_user_deletion_user_password(session_token, user_deletion_token, password),
+    CompleteUserDeletion "complete_user_deletion"
+        => complete_user_deletion(session_token, user_deletion_token),
+    CreateUserPasswordReset "create_user_password_reset"
+        => create_user_password_reset(user_email_address),
+    GetUserPasswordReset "get_user_password_reset"
+        => get_user_password_reset(user_password_reset_token),
+    DeleteUserPasswordReset "delete_user_password_reset"
+        => delete_user_password_reset(user_password_reset_token),
+    VerifyUserPasswordResetTemporaryPassword "verify_user_password_reset_temporary_password"
+        => verify_user_password_reset_temporary_password(
+            user_password_reset_token, temporary_password),
+    SetUserPasswordResetNewPassword "set_user_password_reset_new_password"
+        => set_user_password_reset_new_password(user_password_reset_token, password),
+    CompleteUserPasswordReset "complete_user_password_reset"
+        => complete_user_password_reset(user_password_reset_token),
 }
 
 fn to_values<T: Serialize>(result: ActionResult<T>) -> ActionResult<serde_json::Value> {

@@ -1,18 +1,25 @@
 //! The 39 actions, one file per flow, and the steps they share: validating a token,
 //! rewriting a record under its counter, hashing a new password, sending e-mails.
 
+pub mod deletion;
+pub mod email_update;
+pub mod password_reset;
+pub mod password_update;
 pub mod session;
 pub mod signin;
 pub mod signup;
 
 use super::clock::Timestamp;
-use super::credentials::{self, format_token, parse_token, SecretHash};
+use super::credentials::{self, constant_time_eq, format_token, parse_token, SecretHash};
 use super::email::Email;
 use super::error::{internal, ActionError, ActionResult, ErrorCode};
-use super::records::{decode, encode, FlowRecord, TokenRecord, UserFlowRecord};
+use super::rate_limit::{self, Bucket};
+use super::records::{decode, encode, FlowRecord, SessionBoundRecord, TokenRecord, UserFlowRecord};
 use super::user::{PasswordHash, User, UserStoreError};
 use super::Faroe;
 use crate::storage::StorageError;
+
+pub(crate) use session::UserCheck;
 
 /// A record as read from storage, with the counter that guards rewriting it.
 #[derive(Debug, Clone)]
@@ -48,6 +55,24 @@ pub(crate) fn ensure(condition: bool, code: ErrorCode) -> ActionResult<()> {
     } else {
         Err(code.into())
     }
+}
+
+/// For `rewrite`: sets a flag, answering false when it was set already.
+pub(crate) fn set_flag(flag: &mut bool) -> bool {
+    !std::mem::replace(flag, true)
+}
+
+/// For `rewrite`: fills an empty password slot, answering false when it was filled.
+pub(crate) fn set_password(slot: &mut Option<PasswordHash>, password: PasswordHash) -> bool {
+    slot.is_none() && slot.replace(password).is_none()
+}
+
+/// A counter the user server will increment; at its maximum it cannot move again.
+pub(crate) fn ensure_counter_can_move(counter: i32) -> ActionResult<()> {
+    if counter == i32::MAX {
+        return Err(internal("user counter at its maximum"));
+    }
+    Ok(())
 }
 
 fn storage_failure(error: StorageError) -> ActionError {
@@ -132,6 +157,29 @@ impl Faroe {
             return Ok(None);
         }
         Ok(Some((stored, user)))
+    }
+
+    /// Validates the session, then a flow bound to it: the flow's token (`None` is
+    /// `invalid_token`), then that the flow was started from this very session
+    /// (`session_mismatch`). `session_user` says whether the session's user must be
+    /// checked even while the user cache is fresh. Returns the flow and its user.
+    pub(crate) async fn validate_session_flow<R: SessionBoundRecord>(
+        &self,
+        session_token: &str,
+        flow_token: &str,
+        invalid_token: ErrorCode,
+        session_user: UserCheck,
+    ) -> ActionResult<(Stored<R>, User)> {
+        let (session, _) = self.check_session(session_token, session_user).await?;
+        let (stored, user) = self
+            .validate_user_flow::<R>(flow_token)
+            .await?
+            .ok_or(invalid_token)?;
+        ensure(
+            stored.record.session_id() == session.record.id,
+            ErrorCode::SessionMismatch,
+        )?;
+        Ok((stored, user))
     }
 
     /// Deletes a record that is no longer valid; already gone is fine.
@@ -234,6 +282,104 @@ impl Faroe {
             .await
             .map_err(internal)?;
         ensure(matches, ErrorCode::IncorrectPassword)
+    }
+
+    /// A password step of a flow: `already_verified` answers `already_verified_code`;
+    /// otherwise one password-attempt token of the user is spent, the password is
+    /// checked, and `flag` of the record is set.
+    pub(crate) async fn verify_password_step<R: FlowRecord>(
+        &self,
+        stored: &Stored<R>,
+        user: &User,
+        password: &str,
+        already_verified: bool,
+        already_verified_code: ErrorCode,
+        flag: fn(&mut R) -> &mut bool,
+    ) -> ActionResult<()> {
+        ensure(!already_verified, already_verified_code)?;
+        rate_limit::take(
+            self.storage.as_ref(),
+            Bucket::UserPassword,
+            &user.id,
+            self.now(),
+        )
+        .await?;
+        self.verify_user_password(user, password).await?;
+        self.rewrite::<R>(&stored.key, |record| set_flag(flag(record)))
+            .await
+    }
+
+    /// Applies the new-password rules, hashes the password and stores it in `slot`
+    /// of the record (`internal_conflict` when another call filled it meanwhile).
+    pub(crate) async fn set_new_password<R: FlowRecord>(
+        &self,
+        key: &str,
+        password: &str,
+        slot: fn(&mut R) -> &mut Option<PasswordHash>,
+    ) -> ActionResult<()> {
+        let password_hash = self.hash_new_password(password).await?;
+        self.rewrite::<R>(key, |record| set_password(slot(record), password_hash))
+            .await
+    }
+
+    /// Before a code e-mail to `email_address`: the address must still have code
+    /// attempts left, and one e-mail token is spent.
+    pub(crate) async fn spend_code_email_tokens(&self, email_address: &str) -> ActionResult<()> {
+        let now = self.now();
+        let storage = self.storage.as_ref();
+        rate_limit::check(storage, Bucket::VerificationCode, email_address, now).await?;
+        rate_limit::take(storage, Bucket::Email, email_address, now).await
+    }
+
+    /// Checks a verification code sent to `email_address`. Every attempt costs a
+    /// code token, the right one included.
+    pub(crate) async fn check_verification_code(
+        &self,
+        email_address: &str,
+        given: &str,
+        expected: &str,
+    ) -> ActionResult<()> {
+        rate_limit::take(
+            self.storage.as_ref(),
+            Bucket::VerificationCode,
+            email_address,
+            self.now(),
+        )
+        .await?;
+        ensure(
+            constant_time_eq(given, expected),
+            ErrorCode::IncorrectEmailAddressVerificationCode,
+        )
+    }
+
+    /// Replaces the user's password hash (guarded by `password_hash_counter`), then
+    /// removes the finished flow and tells the user. A lost race on the counter, or
+    /// the user gone, is `internal_conflict`.
+    pub(crate) async fn change_user_password(
+        &self,
+        flow_key: &str,
+        user: &User,
+        new_password: &PasswordHash,
+        password_hash_counter: i32,
+    ) -> ActionResult<()> {
+        match self
+            .users
+            .update_user_password_hash(&user.id, new_password, password_hash_counter)
+            .await
+        {
+            Ok(()) => {}
+            Err(UserStoreError::UserNotFound) => return Err(ErrorCode::InternalConflict.into()),
+            Err(error) => return Err(user_store_failure(error)),
+        }
+        let updated_at = self.now();
+        self.discard_logged(flow_key).await;
+        self.send_notification(&Email::PasswordUpdated {
+            email_address: user.email_address.clone(),
+            display_name: user.display_name.clone(),
+            updated_at,
+        })
+        .await;
+        Ok(())
     }
 
     /// Sends an e-mail carrying a code or temporary password; failing to is

@@ -31,7 +31,7 @@ pub(crate) fn not_created(error: ActionError, code: ErrorCode) -> ActionError {
 
 /// Whether the user check may be skipped while the user cache is fresh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum UserCheck {
+pub(crate) enum UserCheck {
     CacheAllowed,
     Always,
 }
@@ -102,7 +102,9 @@ impl Faroe {
         }
     }
 
-    async fn check_session(
+    /// Validates a session token; the user comes back unless a fresh cache let the
+    /// check be skipped (never with `UserCheck::Always`).
+    pub(crate) async fn check_session(
         &self,
         session_token: &str,
         user_check: UserCheck,

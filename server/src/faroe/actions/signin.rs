@@ -7,7 +7,6 @@ use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
 use crate::faroe::error::{internal, ActionResult, ErrorCode};
 use crate::faroe::models::{NoValues, Signin};
-use crate::faroe::rate_limit::{self, Bucket};
 use crate::faroe::records::{FlowRecord, SigninRecord};
 use crate::faroe::user::{User, UserStoreError};
 use crate::faroe::Faroe;
@@ -85,21 +84,14 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let (stored, user) = self.valid_signin(signin_token).await?;
-        ensure(
-            !stored.record.user_first_factor_verified,
+        self.verify_password_step::<SigninRecord>(
+            &stored,
+            &user,
+            password,
+            stored.record.user_first_factor_verified,
             ErrorCode::UserFirstFactorAlreadyVerified,
-        )?;
-        rate_limit::take(
-            self.storage.as_ref(),
-            Bucket::UserPassword,
-            &user.id,
-            self.now(),
+            |signin| &mut signin.user_first_factor_verified,
         )
-        .await?;
-        self.verify_user_password(&user, password).await?;
-        self.rewrite::<SigninRecord>(&stored.key, |signin| {
-            !std::mem::replace(&mut signin.user_first_factor_verified, true)
-        })
         .await?;
         Ok(NoValues {})
     }

@@ -2,13 +2,12 @@
 
 use serde::Serialize;
 
-use super::{ensure, key_of, NewCredential};
-use crate::faroe::credentials::{constant_time_eq, generate_verification_code};
+use super::{ensure, key_of, set_flag, NewCredential};
+use crate::faroe::credentials::generate_verification_code;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
 use crate::faroe::error::{internal, ActionResult, ErrorCode};
 use crate::faroe::models::{NoValues, Signup};
-use crate::faroe::rate_limit::{self, Bucket};
 use crate::faroe::records::{FlowRecord, SignupRecord};
 use crate::faroe::user::UserStoreError;
 use crate::faroe::Faroe;
@@ -43,11 +42,9 @@ impl Faroe {
             Err(UserStoreError::UserNotFound) => {}
             Err(error) => return Err(internal(error)),
         }
-        let now = self.now();
-        let storage = self.storage.as_ref();
-        rate_limit::check(storage, Bucket::VerificationCode, email_address, now).await?;
-        rate_limit::take(storage, Bucket::Email, email_address, now).await?;
+        self.spend_code_email_tokens(email_address).await?;
 
+        let now = self.now();
         let credential = NewCredential::generate();
         let record = SignupRecord {
             id: credential.id,
@@ -95,16 +92,7 @@ impl Faroe {
             !signup.email_address_verified,
             ErrorCode::EmailAddressAlreadyVerified,
         )?;
-        let now = self.now();
-        let storage = self.storage.as_ref();
-        rate_limit::check(
-            storage,
-            Bucket::VerificationCode,
-            &signup.email_address,
-            now,
-        )
-        .await?;
-        rate_limit::take(storage, Bucket::Email, &signup.email_address, now).await?;
+        self.spend_code_email_tokens(&signup.email_address).await?;
         let email = Email::SignupVerification {
             email_address: signup.email_address,
             code: signup.email_address_verification_code,
@@ -124,23 +112,14 @@ impl Faroe {
             !signup.email_address_verified,
             ErrorCode::EmailAddressAlreadyVerified,
         )?;
-        // Every attempt costs a token, the right one included.
-        rate_limit::take(
-            self.storage.as_ref(),
-            Bucket::VerificationCode,
+        self.check_verification_code(
             &signup.email_address,
-            self.now(),
+            email_address_verification_code,
+            &signup.email_address_verification_code,
         )
         .await?;
-        ensure(
-            constant_time_eq(
-                email_address_verification_code,
-                &signup.email_address_verification_code,
-            ),
-            ErrorCode::IncorrectEmailAddressVerificationCode,
-        )?;
         self.rewrite::<SignupRecord>(&stored.key, |signup| {
-            !std::mem::replace(&mut signup.email_address_verified, true)
+            set_flag(&mut signup.email_address_verified)
         })
         .await?;
         Ok(NoValues {})
@@ -160,11 +139,8 @@ impl Faroe {
             stored.record.password.is_none(),
             ErrorCode::PasswordAlreadySet,
         )?;
-        let password_hash = self.hash_new_password(password).await?;
-        self.rewrite::<SignupRecord>(&stored.key, |signup| {
-            signup.password.is_none() && signup.password.replace(password_hash).is_none()
-        })
-        .await?;
+        self.set_new_password::<SignupRecord>(&stored.key, password, |signup| &mut signup.password)
+            .await?;
         Ok(NoValues {})
     }
 

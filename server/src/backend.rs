@@ -1,0 +1,671 @@
+//! The HTTP client of the user server: user actions on `POST /invoke`, e-mails on
+//! `POST /email`.
+//!
+//! One pooled client with connect and request timeouts serves every call. Answers are
+//! read strictly; anything unexpected is a failure of the calling action. Failure
+//! messages name the action and what went wrong, never passwords, hashes, salts or codes.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+use crate::faroe::clock::Timestamp;
+use crate::faroe::email::{Email, EmailError, EmailSender};
+use crate::faroe::user::{PasswordHash, User, UserStore, UserStoreError};
+
+/// `January 2, 2006 15:04:05` in Go's notation: the timestamps of notification e-mails.
+const EMAIL_TIMESTAMP: &[FormatItem<'static>] =
+    format_description!("[month repr:long] [day padding:none], [year] [hour]:[minute]:[second]");
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the user server client: {0}")]
+pub struct ClientBuildError(#[from] reqwest::Error);
+
+/// Talks to the user server at one base URL.
+#[derive(Debug, Clone)]
+pub struct UserServerClient {
+    http: reqwest::Client,
+    invoke_url: String,
+    email_url: String,
+    timeout: Duration,
+}
+
+/// What `/invoke` answered: the action's values or its error code.
+enum Answer {
+    Values(Map<String, Value>),
+    Error(String),
+}
+
+/// How a user action treats the user server's error codes.
+#[derive(Clone, Copy)]
+struct ErrorMapping {
+    user_not_found: bool,
+    email_address_already_used: bool,
+}
+
+const CREATE_USER: ErrorMapping = ErrorMapping {
+    user_not_found: false,
+    email_address_already_used: true,
+};
+const LOOKUP: ErrorMapping = ErrorMapping {
+    user_not_found: true,
+    email_address_already_used: false,
+};
+const UPDATE: ErrorMapping = ErrorMapping {
+    user_not_found: true,
+    email_address_already_used: true,
+};
+const DELETE: ErrorMapping = ErrorMapping {
+    user_not_found: true,
+    email_address_already_used: false,
+};
+
+fn failure(action: &str, problem: impl std::fmt::Display) -> UserStoreError {
+    UserStoreError::Failure(format!("{action}: {problem}"))
+}
+
+impl UserServerClient {
+    /// A client for the user server at `base_url` (e.g. `http://127.0.0.2:8079`).
+    /// `timeout` bounds connecting and each whole request.
+    pub fn new(base_url: &str, timeout: Duration) -> Result<Self, ClientBuildError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .no_proxy()
+            .build()?;
+        let base_url = base_url.trim_end_matches('/');
+        Ok(UserServerClient {
+            http,
+            invoke_url: format!("{base_url}/invoke"),
+            email_url: format!("{base_url}/email"),
+            timeout,
+        })
+    }
+
+    /// Describes a transport failure without the request body (which may hold hashes).
+    fn describe(&self, error: &reqwest::Error) -> String {
+        if error.is_timeout() {
+            return format!(
+                "no answer within {}",
+                crate::config::format_duration(self.timeout)
+            );
+        }
+        let mut cause: &dyn std::error::Error = error;
+        while let Some(source) = cause.source() {
+            cause = source;
+        }
+        if error.is_connect() {
+            format!("cannot connect: {cause}")
+        } else {
+            format!("request failed: {cause}")
+        }
+    }
+
+    async fn post(&self, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), String> {
+        let response = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| self.describe(&error))?;
+        let status = response.status().as_u16();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| self.describe(&error))?;
+        Ok((status, body.to_vec()))
+    }
+
+    async fn invoke<A: Serialize>(
+        &self,
+        action: &'static str,
+        arguments: A,
+    ) -> Result<Answer, UserStoreError> {
+        #[derive(Serialize)]
+        struct Request<A> {
+            action: &'static str,
+            arguments: A,
+        }
+        let body = serde_json::to_vec(&Request { action, arguments })
+            .map_err(|error| failure(action, format!("cannot encode the request: {error}")))?;
+        let (status, body) = self
+            .post(&self.invoke_url, body)
+            .await
+            .map_err(|problem| failure(action, problem))?;
+        if status != 200 {
+            return Err(failure(
+                action,
+                format!("user server answered status {status}"),
+            ));
+        }
+        read_envelope(&body).map_err(|problem| failure(action, problem))
+    }
+
+    async fn invoke_mapped<A: Serialize>(
+        &self,
+        action: &'static str,
+        arguments: A,
+        mapping: ErrorMapping,
+    ) -> Result<Map<String, Value>, UserStoreError> {
+        match self.invoke(action, arguments).await? {
+            Answer::Values(values) => Ok(values),
+            Answer::Error(code) => Err(match code.as_str() {
+                "user_not_found" if mapping.user_not_found => UserStoreError::UserNotFound,
+                "email_address_already_used" if mapping.email_address_already_used => {
+                    UserStoreError::EmailAddressAlreadyUsed
+                }
+                _ => failure(
+                    action,
+                    format!("user server answered error {}", printable(&code)),
+                ),
+            }),
+        }
+    }
+
+    async fn invoke_for_user<A: Serialize>(
+        &self,
+        action: &'static str,
+        arguments: A,
+        mapping: ErrorMapping,
+    ) -> Result<User, UserStoreError> {
+        let values = self.invoke_mapped(action, arguments, mapping).await?;
+        read_user(&values).map_err(|problem| failure(action, problem))
+    }
+}
+
+/// An error code as logged: at most 64 printable characters.
+fn printable(code: &str) -> String {
+    let cleaned: String = code.chars().filter(|c| !c.is_control()).take(64).collect();
+    format!("{cleaned:?}")
+}
+
+/// Reads an `/invoke` answer: an object with a bool `ok` and a string
+/// `action_invocation_id`, then an `error_code` string or a `values` object.
+fn read_envelope(body: &[u8]) -> Result<Answer, String> {
+    let parsed: Value =
+        serde_json::from_slice(body).map_err(|_| "the answer is not JSON".to_owned())?;
+    let Value::Object(mut envelope) = parsed else {
+        return Err("the answer is not a JSON object".to_owned());
+    };
+    let Some(Value::Bool(ok)) = envelope.get("ok") else {
+        return Err("the answer has no boolean \"ok\"".to_owned());
+    };
+    let ok = *ok;
+    if !matches!(envelope.get("action_invocation_id"), Some(Value::String(_))) {
+        return Err("the answer has no string \"action_invocation_id\"".to_owned());
+    }
+    if ok {
+        match envelope.remove("values") {
+            Some(Value::Object(values)) => Ok(Answer::Values(values)),
+            _ => Err("the answer has no object \"values\"".to_owned()),
+        }
+    } else {
+        match envelope.remove("error_code") {
+            Some(Value::String(code)) => Ok(Answer::Error(code)),
+            _ => Err("the answer has no string \"error_code\"".to_owned()),
+        }
+    }
+}
+
+/// Reads `values.user` strictly: every field present with its exact JSON type,
+/// counters integers within the i32 range, hash and salt canonical padded base64.
+fn read_user(values: &Map<String, Value>) -> Result<User, String> {
+    let Some(Value::Object(user)) = values.get("user") else {
+        return Err("the answer has no object \"values.user\"".to_owned());
+    };
+    let string = |field: &str| match user.get(field) {
+        Some(Value::String(value)) => Ok(value.clone()),
+        _ => Err(format!("user field \"{field}\" is not a string")),
+    };
+    let counter = |field: &str| {
+        user.get(field)
+            .and_then(Value::as_i64)
+            .and_then(|value| i32::try_from(value).ok())
+            .ok_or_else(|| format!("user field \"{field}\" is not an integer within the i32 range"))
+    };
+    let id = string("id")?;
+    let email_address = string("email_address")?;
+    let password_hash = string("password_hash")?;
+    let password_hash_algorithm_id = string("password_hash_algorithm_id")?;
+    let password_salt = string("password_salt")?;
+    let display_name = string("display_name")?;
+    let Some(Value::Bool(disabled)) = user.get("disabled") else {
+        return Err("user field \"disabled\" is not a boolean".to_owned());
+    };
+    let email_address_counter = counter("email_address_counter")?;
+    let password_hash_counter = counter("password_hash_counter")?;
+    let disabled_counter = counter("disabled_counter")?;
+    let sessions_counter = counter("sessions_counter")?;
+    let decode = |field: &str, text: &str| {
+        BASE64
+            .decode(text)
+            .map_err(|_| format!("user field \"{field}\" is not padded standard base64"))
+    };
+    let hash = decode("password_hash", &password_hash)?;
+    let salt = decode("password_salt", &password_salt)?;
+    Ok(User {
+        id,
+        email_address,
+        password_hash: PasswordHash {
+            hash,
+            algorithm_id: password_hash_algorithm_id,
+            salt,
+        },
+        display_name,
+        disabled: *disabled,
+        email_address_counter,
+        password_hash_counter,
+        disabled_counter,
+        sessions_counter,
+    })
+}
+
+#[async_trait]
+impl UserStore for UserServerClient {
+    async fn create_user(
+        &self,
+        email_address: &str,
+        password: &PasswordHash,
+    ) -> Result<User, UserStoreError> {
+        #[derive(Serialize)]
+        struct Arguments<'a> {
+            email_address: &'a str,
+            password_hash: String,
+            password_hash_algorithm_id: &'a str,
+            password_salt: String,
+        }
+        let arguments = Arguments {
+            email_address,
+            password_hash: BASE64.encode(&password.hash),
+            password_hash_algorithm_id: &password.algorithm_id,
+            password_salt: BASE64.encode(&password.salt),
+        };
+        self.invoke_for_user("create_user", arguments, CREATE_USER)
+            .await
+    }
+
+    async fn get_user(&self, user_id: &str) -> Result<User, UserStoreError> {
+        #[derive(Serialize)]
+        struct Arguments<'a> {
+            user_id: &'a str,
+        }
+        self.invoke_for_user("get_user", Arguments { user_id }, LOOKUP)
+            .await
+    }
+
+    async fn get_user_by_email_address(&self, email_address: &str) -> Result<User, UserStoreError> {
+        #[derive(Serialize)]
+        struct Arguments<'a> {
+            email_address: &'a str,
+        }
+        self.invoke_for_user(
+            "get_user_by_email_address",
+            Arguments { email_address },
+            LOOKUP,
+        )
+        .await
+    }
+
+    async fn update_user_email_address(
+        &self,
+        user_id: &str,
+        email_address: &str,
+        user_email_address_counter: i32,
+    ) -> Result<(), UserStoreError> {
+        #[derive(Serialize)]
+        struct Arguments<'a> {
+            user_id: &'a str,
+            email_address: &'a str,
+            user_email_address_counter: i32,
+        }
+        let arguments = Arguments {
+            user_id,
+            email_address,
+            user_email_address_counter,
+        };
+        self.invoke_mapped("update_user_email_address", arguments, UPDATE)
+            .await
+            .map(drop)
+    }
+
+    async fn update_user_password_hash(
+        &self,
+        user_id: &str,
+        password: &PasswordHash,
+        user_password_hash_counter: i32,
+    ) -> Result<(), UserStoreError> {
+        #[derive(Serialize)]
+        struct Arguments<'a> {
+            user_id: &'a str,
+            password_hash: String,
+            password_hash_algorithm_id: &'a str,
+            password_salt: String,
+            user_password_hash_counter: i32,
+        }
+        let arguments = Arguments {
+            user_id,
+            password_hash: BASE64.encode(&password.hash),
+            password_hash_algorithm_id: &password.algorithm_id,
+            password_salt: BASE64.encode(&password.salt),
+            user_password_hash_counter,
+        };
+        self.invoke_mapped("update_user_password_hash", arguments, UPDATE)
+            .await
+            .map(drop)
+    }
+
+    async fn increment_user_sessions_counter(
+        &self,
+        user_id: &str,
+        user_sessions_counter: i32,
+    ) -> Result<(), UserStoreError> {
+        #[derive(Serialize)]
+        struct Arguments<'a> {
+            user_id: &'a str,
+            user_sessions_counter: i32,
+        }
+        let arguments = Arguments {
+            user_id,
+            user_sessions_counter,
+        };
+        self.invoke_mapped("increment_user_sessions_counter", arguments, UPDATE)
+            .await
+            .map(drop)
+    }
+
+    async fn delete_user(&self, user_id: &str) -> Result<(), UserStoreError> {
+        #[derive(Serialize)]
+        struct Arguments<'a> {
+            user_id: &'a str,
+        }
+        self.invoke_mapped("delete_user", Arguments { user_id }, DELETE)
+            .await
+            .map(drop)
+    }
+}
+
+/// The `/email` body: members in this order, empty ones left out.
+#[derive(Serialize)]
+struct EmailBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    email: &'a str,
+    #[serde(rename = "displayName", skip_serializing_if = "str::is_empty")]
+    display_name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    code: &'a str,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    timestamp: String,
+    #[serde(rename = "newEmail", skip_serializing_if = "str::is_empty")]
+    new_email: &'a str,
+}
+
+/// Renders an instant as `March 5, 2025 09:07:03` (UTC, whole seconds).
+pub fn format_email_timestamp(at: Timestamp) -> Result<String, String> {
+    OffsetDateTime::from_unix_timestamp(at.unix_seconds())
+        .map_err(|error| error.to_string())?
+        .format(EMAIL_TIMESTAMP)
+        .map_err(|error| error.to_string())
+}
+
+/// Encodes an e-mail as the `/email` body, with `<`, `>`, `&`, U+2028 and U+2029
+/// escaped as `\u003c` and so on.
+pub fn email_body(email: &Email) -> Result<String, String> {
+    let stamp = |at: &Timestamp| format_email_timestamp(*at);
+    let body = match email {
+        Email::SignupVerification {
+            email_address,
+            code,
+        } => EmailBody {
+            kind: email.kind(),
+            email: email_address,
+            display_name: "",
+            code,
+            timestamp: String::new(),
+            new_email: "",
+        },
+        Email::EmailUpdateVerification {
+            email_address,
+            display_name,
+            code,
+        } => EmailBody {
+            kind: email.kind(),
+            email: email_address,
+            display_name,
+            code,
+            timestamp: String::new(),
+            new_email: "",
+        },
+        Email::PasswordReset {
+            email_address,
+            display_name,
+            temporary_password,
+        } => EmailBody {
+            kind: email.kind(),
+            email: email_address,
+            display_name,
+            code: temporary_password,
+            timestamp: String::new(),
+            new_email: "",
+        },
+        Email::SigninNotification {
+            email_address,
+            display_name,
+            signed_in_at: at,
+        }
+        | Email::PasswordUpdated {
+            email_address,
+            display_name,
+            updated_at: at,
+        } => EmailBody {
+            kind: email.kind(),
+            email: email_address,
+            display_name,
+            code: "",
+            timestamp: stamp(at)?,
+            new_email: "",
+        },
+        Email::EmailUpdated {
+            email_address,
+            display_name,
+            new_email_address,
+            updated_at,
+        } => EmailBody {
+            kind: email.kind(),
+            email: email_address,
+            display_name,
+            code: "",
+            timestamp: stamp(updated_at)?,
+            new_email: new_email_address,
+        },
+    };
+    let json = serde_json::to_string(&body).map_err(|error| error.to_string())?;
+    let mut escaped = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                escaped.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            _ => escaped.push(c),
+        }
+    }
+    Ok(escaped)
+}
+
+#[async_trait]
+impl EmailSender for UserServerClient {
+    async fn send(&self, email: &Email) -> Result<(), EmailError> {
+        let kind = email.kind();
+        let body = email_body(email)
+            .map_err(|problem| EmailError(format!("{kind}: cannot encode: {problem}")))?;
+        let (status, _) = self
+            .post(&self.email_url, body.into_bytes())
+            .await
+            .map_err(|problem| EmailError(format!("{kind}: {problem}")))?;
+        if status != 200 {
+            return Err(EmailError(format!(
+                "{kind}: user server answered status {status}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn user_json() -> Value {
+        json!({
+            "id": "1_alice",
+            "email_address": "alice@example.com",
+            "password_hash": "AAEC",
+            "password_hash_algorithm_id": "argon2id.3.65536.1.32",
+            "password_salt": "AwQ=",
+            "display_name": "",
+            "disabled": false,
+            "email_address_counter": 0,
+            "password_hash_counter": 1,
+            "disabled_counter": 2,
+            "sessions_counter": 2147483647
+        })
+    }
+
+    fn values_with(user: Value) -> Map<String, Value> {
+        let mut values = Map::new();
+        values.insert("user".to_owned(), user);
+        values
+    }
+
+    #[test]
+    fn a_well_formed_user_is_read() {
+        let user = read_user(&values_with(user_json())).expect("valid");
+        assert_eq!(user.id, "1_alice");
+        assert_eq!(user.password_hash.hash, vec![0, 1, 2]);
+        assert_eq!(user.password_hash.salt, vec![3, 4]);
+        assert_eq!(user.sessions_counter, i32::MAX);
+    }
+
+    #[test]
+    fn malformed_users_are_rejected() {
+        let changes: Vec<(&str, Value)> = vec![
+            ("id", json!(1)),
+            ("display_name", Value::Null),
+            ("disabled", json!("false")),
+            ("disabled", json!(0)),
+            ("email_address_counter", json!(1.0)),
+            ("email_address_counter", json!(1e2)),
+            ("password_hash_counter", json!(2147483648u64)),
+            ("disabled_counter", json!(-2147483649i64)),
+            ("sessions_counter", json!("1")),
+            ("sessions_counter", json!(true)),
+            ("password_hash", json!("AAEC\n")),
+            ("password_hash", json!("AAE")),
+            ("password_salt", json!("AwQ")),
+            ("password_salt", json!("A*Q=")),
+        ];
+        for (field, value) in changes {
+            let mut user = user_json();
+            user[field] = value.clone();
+            assert!(
+                read_user(&values_with(user)).is_err(),
+                "{field} = {value} was accepted"
+            );
+        }
+        for field in ["id", "email_address", "disabled", "sessions_counter"] {
+            let mut user = user_json();
+            user.as_object_mut().map(|u| u.remove(field));
+            assert!(read_user(&values_with(user)).is_err(), "{field} missing");
+        }
+        assert!(read_user(&Map::new()).is_err());
+    }
+
+    #[test]
+    fn envelopes_are_read_strictly() {
+        let ok = |body: &str| read_envelope(body.as_bytes());
+        assert!(matches!(
+            ok(r#"{"ok":true,"action_invocation_id":"x","values":{}}"#),
+            Ok(Answer::Values(_))
+        ));
+        assert!(matches!(
+            ok(r#"{"ok":false,"action_invocation_id":"x","error_code":"user_not_found"}"#),
+            Ok(Answer::Error(code)) if code == "user_not_found"
+        ));
+        for body in [
+            "",
+            "garbage",
+            "[]",
+            r#"{"ok":"true","action_invocation_id":"x","values":{}}"#,
+            r#"{"action_invocation_id":"x","values":{}}"#,
+            r#"{"ok":true,"values":{}}"#,
+            r#"{"ok":true,"action_invocation_id":1,"values":{}}"#,
+            r#"{"ok":true,"action_invocation_id":"x"}"#,
+            r#"{"ok":true,"action_invocation_id":"x","values":[]}"#,
+            r#"{"ok":false,"action_invocation_id":"x"}"#,
+            r#"{"ok":false,"action_invocation_id":"x","error_code":null}"#,
+            r#"{"ok":true,"action_invocation_id":"x","values":{},}"#,
+        ] {
+            assert!(ok(body).is_err(), "{body} was accepted");
+        }
+    }
+
+    #[test]
+    fn email_timestamps_use_the_long_month_format_in_utc() {
+        // 2025-03-05T09:07:03.9Z
+        let at = Timestamp::from_unix_nanos(1_741_165_623_900_000_000);
+        assert_eq!(
+            format_email_timestamp(at).as_deref(),
+            Ok("March 5, 2025 09:07:03")
+        );
+        let at = Timestamp::from_unix_seconds(1_756_101_086);
+        assert_eq!(
+            format_email_timestamp(at).as_deref(),
+            Ok("August 25, 2025 05:51:26")
+        );
+    }
+
+    #[test]
+    fn email_bodies_keep_member_order_and_omit_empty_members() {
+        let body = email_body(&Email::SignupVerification {
+            email_address: "a@b.c".to_owned(),
+            code: "K7Q2MZ9D".to_owned(),
+        });
+        assert_eq!(
+            body.as_deref(),
+            Ok(r#"{"type":"signup_verification","email":"a@b.c","code":"K7Q2MZ9D"}"#)
+        );
+        let body = email_body(&Email::EmailUpdated {
+            email_address: "old@x.y".to_owned(),
+            display_name: "Ann".to_owned(),
+            new_email_address: "new@x.y".to_owned(),
+            updated_at: Timestamp::from_unix_seconds(1_756_101_086),
+        });
+        assert_eq!(
+            body.as_deref(),
+            Ok(
+                r#"{"type":"email_updated","email":"old@x.y","displayName":"Ann","timestamp":"August 25, 2025 05:51:26","newEmail":"new@x.y"}"#
+            )
+        );
+        let body = email_body(&Email::PasswordReset {
+            email_address: "a&b@c.d".to_owned(),
+            display_name: "<Ann>".to_owned(),
+            temporary_password: "ABCDEFGHJKMN".to_owned(),
+        });
+        assert_eq!(
+            body.as_deref(),
+            Ok(
+                r#"{"type":"password_reset","email":"a\u0026b@c.d","displayName":"\u003cAnn\u003e","code":"ABCDEFGHJKMN"}"#
+            )
+        );
+    }
+}

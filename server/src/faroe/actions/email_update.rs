@@ -1,0 +1,246 @@
+//! E-mail address update: a signed-in user verifies a new address with a code sent
+//! there, proves their identity with their password, and the address changes.
+
+use serde::Serialize;
+
+use super::{ensure, ensure_counter_can_move, key_of, set_flag, NewCredential, Stored, UserCheck};
+use crate::faroe::credentials::generate_verification_code;
+use crate::faroe::email::Email;
+use crate::faroe::email_address::is_valid_email_address;
+use crate::faroe::error::{internal, ActionResult, ErrorCode};
+use crate::faroe::models::{NoValues, UserEmailAddressUpdate};
+use crate::faroe::records::{FlowRecord, UserEmailAddressUpdateRecord};
+use crate::faroe::user::{User, UserStoreError};
+use crate::faroe::Faroe;
+
+#[derive(Debug, Serialize)]
+pub struct UserEmailAddressUpdateCreated {
+    pub user_email_address_update: UserEmailAddressUpdate,
+    pub user_email_address_update_token: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserEmailAddressUpdateValues {
+    pub user_email_address_update: UserEmailAddressUpdate,
+}
+
+fn verification_email(update: &UserEmailAddressUpdateRecord, user: &User) -> Email {
+    Email::EmailUpdateVerification {
+        email_address: update.new_email_address.clone(),
+        display_name: user.display_name.clone(),
+        code: update.email_address_verification_code.clone(),
+    }
+}
+
+impl Faroe {
+    async fn valid_email_address_update(
+        &self,
+        session_token: &str,
+        update_token: &str,
+    ) -> ActionResult<(Stored<UserEmailAddressUpdateRecord>, User)> {
+        self.validate_session_flow(
+            session_token,
+            update_token,
+            ErrorCode::InvalidUserEmailAddressUpdateToken,
+            UserCheck::CacheAllowed,
+        )
+        .await
+    }
+
+    pub async fn create_user_email_address_update(
+        &self,
+        session_token: &str,
+        new_email_address: &str,
+    ) -> ActionResult<UserEmailAddressUpdateCreated> {
+        // The address is checked before the session, as the contract orders it.
+        ensure(
+            is_valid_email_address(new_email_address),
+            ErrorCode::InvalidEmailAddress,
+        )?;
+        let (session, user) = self.validate_session_and_user(session_token).await?;
+        ensure_counter_can_move(user.email_address_counter)?;
+        // The user's own current address counts as used too.
+        match self
+            .users
+            .get_user_by_email_address(new_email_address)
+            .await
+        {
+            Ok(_) => return Err(ErrorCode::EmailAddressAlreadyUsed.into()),
+            Err(UserStoreError::UserNotFound) => {}
+            Err(error) => return Err(internal(error)),
+        }
+        self.spend_code_email_tokens(new_email_address).await?;
+
+        let credential = NewCredential::generate();
+        let record = UserEmailAddressUpdateRecord {
+            id: credential.id,
+            user_id: session.record.user_id.clone(),
+            session_id: session.record.id.clone(),
+            secret_hash: credential.secret_hash,
+            new_email_address: new_email_address.to_owned(),
+            email_address_verification_code: generate_verification_code(),
+            new_email_address_verified: false,
+            user_identity_verified: false,
+            user_password_hash_counter: user.password_hash_counter,
+            user_email_address_counter: user.email_address_counter,
+            user_disabled_counter: user.disabled_counter,
+            created_at: self.now().unix_seconds(),
+        };
+        let key = key_of::<UserEmailAddressUpdateRecord>(&record.id);
+        self.insert(&key, &record, record.expires_at()).await?;
+        self.send_code_email(&verification_email(&record, &user), Some(&key))
+            .await?;
+        Ok(UserEmailAddressUpdateCreated {
+            user_email_address_update: UserEmailAddressUpdate::from(&record),
+            user_email_address_update_token: credential.token,
+        })
+    }
+
+    pub async fn get_user_email_address_update(
+        &self,
+        session_token: &str,
+        user_email_address_update_token: &str,
+    ) -> ActionResult<UserEmailAddressUpdateValues> {
+        let (stored, _) = self
+            .valid_email_address_update(session_token, user_email_address_update_token)
+            .await?;
+        Ok(UserEmailAddressUpdateValues {
+            user_email_address_update: UserEmailAddressUpdate::from(&stored.record),
+        })
+    }
+
+    pub async fn delete_user_email_address_update(
+        &self,
+        session_token: &str,
+        user_email_address_update_token: &str,
+    ) -> ActionResult<NoValues> {
+        let (stored, _) = self
+            .valid_email_address_update(session_token, user_email_address_update_token)
+            .await?;
+        self.delete_record(&stored.key, ErrorCode::InvalidUserEmailAddressUpdateToken)
+            .await?;
+        Ok(NoValues {})
+    }
+
+    /// Sends the update's code again (the same code: one code per update).
+    pub async fn send_user_email_address_update_email_address_verification_code(
+        &self,
+        session_token: &str,
+        user_email_address_update_token: &str,
+    ) -> ActionResult<NoValues> {
+        let (stored, user) = self
+            .valid_email_address_update(session_token, user_email_address_update_token)
+            .await?;
+        let update = &stored.record;
+        ensure(
+            !update.new_email_address_verified,
+            ErrorCode::EmailAddressAlreadyVerified,
+        )?;
+        self.spend_code_email_tokens(&update.new_email_address)
+            .await?;
+        self.send_code_email(&verification_email(update, &user), None)
+            .await?;
+        Ok(NoValues {})
+    }
+
+    pub async fn verify_user_email_address_update_email_address_verification_code(
+        &self,
+        session_token: &str,
+        user_email_address_update_token: &str,
+        email_address_verification_code: &str,
+    ) -> ActionResult<NoValues> {
+        let (stored, _) = self
+            .valid_email_address_update(session_token, user_email_address_update_token)
+            .await?;
+        let update = &stored.record;
+        ensure(
+            !update.new_email_address_verified,
+            ErrorCode::EmailAddressAlreadyVerified,
+        )?;
+        self.check_verification_code(
+            &update.new_email_address,
+            email_address_verification_code,
+            &update.email_address_verification_code,
+        )
+        .await?;
+        self.rewrite::<UserEmailAddressUpdateRecord>(&stored.key, |update| {
+            set_flag(&mut update.new_email_address_verified)
+        })
+        .await?;
+        Ok(NoValues {})
+    }
+
+    /// The password is asked only once the new address is verified.
+    pub async fn verify_user_email_address_update_user_password(
+        &self,
+        session_token: &str,
+        user_email_address_update_token: &str,
+        password: &str,
+    ) -> ActionResult<NoValues> {
+        let (stored, user) = self
+            .valid_email_address_update(session_token, user_email_address_update_token)
+            .await?;
+        ensure(
+            stored.record.new_email_address_verified,
+            ErrorCode::EmailAddressNotVerified,
+        )?;
+        self.verify_password_step::<UserEmailAddressUpdateRecord>(
+            &stored,
+            &user,
+            password,
+            stored.record.user_identity_verified,
+            ErrorCode::UserIdentityAlreadyVerified,
+            |update| &mut update.user_identity_verified,
+        )
+        .await?;
+        Ok(NoValues {})
+    }
+
+    /// Changes the address; the old address is told. Sessions stay valid.
+    pub async fn complete_user_email_address_update(
+        &self,
+        session_token: &str,
+        user_email_address_update_token: &str,
+    ) -> ActionResult<NoValues> {
+        let (stored, user) = self
+            .valid_email_address_update(session_token, user_email_address_update_token)
+            .await?;
+        let update = &stored.record;
+        ensure(
+            update.new_email_address_verified,
+            ErrorCode::EmailAddressNotVerified,
+        )?;
+        ensure(
+            update.user_identity_verified,
+            ErrorCode::UserIdentityNotVerified,
+        )?;
+        match self
+            .users
+            .update_user_email_address(
+                &update.user_id,
+                &update.new_email_address,
+                user.email_address_counter,
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(UserStoreError::EmailAddressAlreadyUsed) => {
+                // Someone took the address meanwhile: this update can never finish.
+                self.discard_logged(&stored.key).await;
+                return Err(ErrorCode::InvalidUserEmailAddressUpdateToken.into());
+            }
+            Err(UserStoreError::UserNotFound) => return Err(ErrorCode::InternalConflict.into()),
+            Err(error) => return Err(internal(error)),
+        }
+        let updated_at = self.now();
+        self.discard_logged(&stored.key).await;
+        self.send_notification(&Email::EmailUpdated {
+            email_address: user.email_address,
+            display_name: user.display_name,
+            new_email_address: update.new_email_address.clone(),
+            updated_at,
+        })
+        .await;
+        Ok(NoValues {})
+    }
+}

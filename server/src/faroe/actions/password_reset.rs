@@ -1,0 +1,216 @@
+//! Password reset: a temporary password is e-mailed to the user; with it they
+//! choose a new password and get a session.
+
+use serde::Serialize;
+
+use super::{ensure, ensure_counter_can_move, key_of, set_flag, NewCredential, Stored};
+use crate::faroe::clock::Timestamp;
+use crate::faroe::credentials::generate_temporary_password;
+use crate::faroe::email::Email;
+use crate::faroe::email_address::is_valid_email_address;
+use crate::faroe::error::{internal, ActionResult, ErrorCode};
+use crate::faroe::models::{NoValues, UserPasswordReset};
+use crate::faroe::passwords::HashError;
+use crate::faroe::rate_limit::{self, Bucket};
+use crate::faroe::records::{FlowRecord, UserPasswordResetRecord};
+use crate::faroe::user::{User, UserStoreError};
+use crate::faroe::Faroe;
+
+use super::session::{not_created, SessionCreated};
+
+#[derive(Debug, Serialize)]
+pub struct UserPasswordResetCreated {
+    pub user_password_reset: UserPasswordReset,
+    pub user_password_reset_token: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserPasswordResetValues {
+    pub user_password_reset: UserPasswordReset,
+}
+
+impl Faroe {
+    /// Every unusable reset token (malformed, unknown, expired, stale, wrong secret)
+    /// is `invalid_user_password_reset_token`.
+    async fn valid_password_reset(
+        &self,
+        reset_token: &str,
+    ) -> ActionResult<(Stored<UserPasswordResetRecord>, User)> {
+        self.validate_user_flow::<UserPasswordResetRecord>(reset_token)
+            .await?
+            .ok_or_else(|| ErrorCode::InvalidUserPasswordResetToken.into())
+    }
+
+    pub async fn create_user_password_reset(
+        &self,
+        user_email_address: &str,
+    ) -> ActionResult<UserPasswordResetCreated> {
+        ensure(
+            is_valid_email_address(user_email_address),
+            ErrorCode::InvalidEmailAddress,
+        )?;
+        let user = match self
+            .users
+            .get_user_by_email_address(user_email_address)
+            .await
+        {
+            Ok(user) => user,
+            Err(UserStoreError::UserNotFound) => return Err(ErrorCode::UserNotFound.into()),
+            Err(error) => return Err(internal(error)),
+        };
+        ensure(!user.disabled, ErrorCode::UserDisabled)?;
+        ensure_counter_can_move(user.password_hash_counter)?;
+        let now = self.now();
+        let storage = self.storage.as_ref();
+        rate_limit::check(storage, Bucket::TemporaryPassword, &user.id, now).await?;
+        rate_limit::take(storage, Bucket::Email, user_email_address, now).await?;
+
+        let temporary_password = generate_temporary_password();
+        let temporary_password_hash = self
+            .hasher
+            .hash_temporary_password(&temporary_password)
+            .await
+            .map_err(internal)?;
+        let credential = NewCredential::generate();
+        let record = UserPasswordResetRecord {
+            id: credential.id,
+            user_id: user.id,
+            secret_hash: credential.secret_hash,
+            temporary_password: temporary_password_hash,
+            user_first_factor_verified: false,
+            new_password: None,
+            user_password_hash_counter: user.password_hash_counter,
+            user_email_address_counter: user.email_address_counter,
+            user_disabled_counter: user.disabled_counter,
+            created_at: now.unix_seconds(),
+        };
+        let key = key_of::<UserPasswordResetRecord>(&record.id);
+        self.insert(&key, &record, record.expires_at()).await?;
+        let email = Email::PasswordReset {
+            email_address: user.email_address,
+            display_name: user.display_name,
+            temporary_password,
+        };
+        self.send_code_email(&email, Some(&key)).await?;
+        Ok(UserPasswordResetCreated {
+            user_password_reset: UserPasswordReset::from(&record),
+            user_password_reset_token: credential.token,
+        })
+    }
+
+    pub async fn get_user_password_reset(
+        &self,
+        user_password_reset_token: &str,
+    ) -> ActionResult<UserPasswordResetValues> {
+        let (stored, _) = self.valid_password_reset(user_password_reset_token).await?;
+        Ok(UserPasswordResetValues {
+            user_password_reset: UserPasswordReset::from(&stored.record),
+        })
+    }
+
+    pub async fn delete_user_password_reset(
+        &self,
+        user_password_reset_token: &str,
+    ) -> ActionResult<NoValues> {
+        let (stored, _) = self.valid_password_reset(user_password_reset_token).await?;
+        self.delete_record(&stored.key, ErrorCode::InvalidUserPasswordResetToken)
+            .await?;
+        Ok(NoValues {})
+    }
+
+    pub async fn verify_user_password_reset_temporary_password(
+        &self,
+        user_password_reset_token: &str,
+        temporary_password: &str,
+    ) -> ActionResult<NoValues> {
+        let (stored, _) = self.valid_password_reset(user_password_reset_token).await?;
+        let reset = &stored.record;
+        ensure(
+            !reset.user_first_factor_verified,
+            ErrorCode::UserFirstFactorAlreadyVerified,
+        )?;
+        rate_limit::take(
+            self.storage.as_ref(),
+            Bucket::TemporaryPassword,
+            &reset.user_id,
+            self.now(),
+        )
+        .await?;
+        let matches = match self
+            .hasher
+            .verify_temporary_password(&reset.temporary_password, temporary_password)
+            .await
+        {
+            Ok(matches) => matches,
+            // Hashed under parameters no longer configured: it can never be checked.
+            Err(HashError::UnknownAlgorithm(_)) => {
+                self.discard_logged(&stored.key).await;
+                return Err(ErrorCode::InvalidUserPasswordResetToken.into());
+            }
+            Err(error) => return Err(internal(error)),
+        };
+        ensure(matches, ErrorCode::IncorrectTemporaryPassword)?;
+        self.rewrite::<UserPasswordResetRecord>(&stored.key, |reset| {
+            set_flag(&mut reset.user_first_factor_verified)
+        })
+        .await?;
+        Ok(NoValues {})
+    }
+
+    pub async fn set_user_password_reset_new_password(
+        &self,
+        user_password_reset_token: &str,
+        password: &str,
+    ) -> ActionResult<NoValues> {
+        let (stored, _) = self.valid_password_reset(user_password_reset_token).await?;
+        ensure(
+            stored.record.user_first_factor_verified,
+            ErrorCode::UserFirstFactorNotVerified,
+        )?;
+        ensure(
+            stored.record.new_password.is_none(),
+            ErrorCode::NewPasswordAlreadySet,
+        )?;
+        self.set_new_password::<UserPasswordResetRecord>(&stored.key, password, |reset| {
+            &mut reset.new_password
+        })
+        .await?;
+        Ok(NoValues {})
+    }
+
+    /// Changes the password (guarded by the counter snapshot taken when the reset
+    /// was made) and signs the user in.
+    pub async fn complete_user_password_reset(
+        &self,
+        user_password_reset_token: &str,
+    ) -> ActionResult<SessionCreated> {
+        let (stored, user) = self.valid_password_reset(user_password_reset_token).await?;
+        ensure(
+            stored.record.user_first_factor_verified,
+            ErrorCode::UserFirstFactorNotVerified,
+        )?;
+        let new_password = stored
+            .record
+            .new_password
+            .as_ref()
+            .ok_or(ErrorCode::NewPasswordNotSet)?;
+        self.change_user_password(
+            &stored.key,
+            &user,
+            new_password,
+            stored.record.user_password_hash_counter,
+        )
+        .await?;
+        let created = self
+            .create_session(&user)
+            .await
+            .map_err(|error| not_created(error, ErrorCode::SessionNotCreated))?;
+        self.send_notification(&Email::SigninNotification {
+            email_address: user.email_address,
+            display_name: user.display_name,
+            signed_in_at: Timestamp::from_unix_seconds(created.session.created_at),
+        })
+        .await;
+        Ok(created)
+    }
+}

@@ -1,0 +1,173 @@
+//! Password update: a signed-in user proves their identity with the current
+//! password, chooses a new one, and the password changes.
+
+use serde::Serialize;
+
+use super::{ensure, ensure_counter_can_move, key_of, NewCredential, Stored, UserCheck};
+use crate::faroe::error::{ActionResult, ErrorCode};
+use crate::faroe::models::{NoValues, UserPasswordUpdate};
+use crate::faroe::records::{FlowRecord, UserPasswordUpdateRecord};
+use crate::faroe::user::User;
+use crate::faroe::Faroe;
+
+#[derive(Debug, Serialize)]
+pub struct UserPasswordUpdateCreated {
+    pub user_password_update: UserPasswordUpdate,
+    pub user_password_update_token: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserPasswordUpdateValues {
+    pub user_password_update: UserPasswordUpdate,
+}
+
+impl Faroe {
+    async fn valid_password_update(
+        &self,
+        session_token: &str,
+        update_token: &str,
+        session_user: UserCheck,
+    ) -> ActionResult<(Stored<UserPasswordUpdateRecord>, User)> {
+        self.validate_session_flow(
+            session_token,
+            update_token,
+            ErrorCode::InvalidPasswordUpdateToken,
+            session_user,
+        )
+        .await
+    }
+
+    pub async fn create_user_password_update(
+        &self,
+        session_token: &str,
+    ) -> ActionResult<UserPasswordUpdateCreated> {
+        let (session, user) = self.validate_session_and_user(session_token).await?;
+        ensure_counter_can_move(user.password_hash_counter)?;
+        let credential = NewCredential::generate();
+        let record = UserPasswordUpdateRecord {
+            id: credential.id,
+            user_id: user.id,
+            session_id: session.record.id,
+            secret_hash: credential.secret_hash,
+            user_identity_verified: false,
+            new_password: None,
+            user_password_hash_counter: user.password_hash_counter,
+            user_disabled_counter: user.disabled_counter,
+            created_at: self.now().unix_seconds(),
+        };
+        let key = key_of::<UserPasswordUpdateRecord>(&record.id);
+        self.insert(&key, &record, record.expires_at()).await?;
+        Ok(UserPasswordUpdateCreated {
+            user_password_update: UserPasswordUpdate::from(&record),
+            user_password_update_token: credential.token,
+        })
+    }
+
+    pub async fn get_user_password_update(
+        &self,
+        session_token: &str,
+        user_password_update_token: &str,
+    ) -> ActionResult<UserPasswordUpdateValues> {
+        let (stored, _) = self
+            .valid_password_update(
+                session_token,
+                user_password_update_token,
+                UserCheck::CacheAllowed,
+            )
+            .await?;
+        Ok(UserPasswordUpdateValues {
+            user_password_update: UserPasswordUpdate::from(&stored.record),
+        })
+    }
+
+    pub async fn delete_user_password_update(
+        &self,
+        session_token: &str,
+        user_password_update_token: &str,
+    ) -> ActionResult<NoValues> {
+        let (stored, _) = self
+            .valid_password_update(
+                session_token,
+                user_password_update_token,
+                UserCheck::CacheAllowed,
+            )
+            .await?;
+        self.delete_record(&stored.key, ErrorCode::InvalidPasswordUpdateToken)
+            .await?;
+        Ok(NoValues {})
+    }
+
+    pub async fn verify_user_password_update_user_password(
+        &self,
+        session_token: &str,
+        user_password_update_token: &str,
+        password: &str,
+    ) -> ActionResult<NoValues> {
+        let (stored, user) = self
+            .valid_password_update(session_token, user_password_update_token, UserCheck::Always)
+            .await?;
+        self.verify_password_step::<UserPasswordUpdateRecord>(
+            &stored,
+            &user,
+            password,
+            stored.record.user_identity_verified,
+            ErrorCode::UserIdentityAlreadyVerified,
+            |update| &mut update.user_identity_verified,
+        )
+        .await?;
+        Ok(NoValues {})
+    }
+
+    /// The new password may be chosen only after the identity is proven, and once.
+    pub async fn set_user_password_update_new_password(
+        &self,
+        session_token: &str,
+        user_password_update_token: &str,
+        password: &str,
+    ) -> ActionResult<NoValues> {
+        let (stored, _) = self
+            .valid_password_update(
+                session_token,
+                user_password_update_token,
+                UserCheck::CacheAllowed,
+            )
+            .await?;
+        ensure(
+            stored.record.user_identity_verified,
+            ErrorCode::UserIdentityNotVerified,
+        )?;
+        ensure(
+            stored.record.new_password.is_none(),
+            ErrorCode::NewPasswordAlreadySet,
+        )?;
+        self.set_new_password::<UserPasswordUpdateRecord>(&stored.key, password, |update| {
+            &mut update.new_password
+        })
+        .await?;
+        Ok(NoValues {})
+    }
+
+    /// Changes the password; the user is told. Sessions stay valid; other flows
+    /// that snapshotted the password-hash counter become invalid.
+    pub async fn complete_user_password_update(
+        &self,
+        session_token: &str,
+        user_password_update_token: &str,
+    ) -> ActionResult<NoValues> {
+        let (stored, user) = self
+            .valid_password_update(session_token, user_password_update_token, UserCheck::Always)
+            .await?;
+        ensure(
+            stored.record.user_identity_verified,
+            ErrorCode::UserIdentityNotVerified,
+        )?;
+        let new_password = stored
+            .record
+            .new_password
+            .as_ref()
+            .ok_or(ErrorCode::NewPasswordNotSet)?;
+        self.change_user_password(&stored.key, &user, new_password, user.password_hash_counter)
+            .await?;
+        Ok(NoValues {})
+    }
+}
