@@ -64,6 +64,10 @@ struct Options {
     /// Client tasks, each with one request in flight
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// FAROE_HASHING_CONCURRENCY of the server, and the limit of the raw Argon2id
+    /// ceiling [default: the server's default, the number of CPUs]
+    #[arg(long, value_name = "N")]
+    hashing_concurrency: Option<usize>,
     /// Seconds per scenario (overrides the --quick default)
     #[arg(long, value_name = "SECONDS")]
     seconds: Option<f64>,
@@ -108,6 +112,9 @@ struct Bench {
     env_file: PathBuf,
     user_server: Running,
     concurrency: usize,
+    /// `FAROE_HASHING_CONCURRENCY` when given; the server's default otherwise.
+    explicit_hashing_concurrency: Option<usize>,
+    hashing_concurrency: usize,
     duration: Duration,
     warm_up: Duration,
     ticks_per_second: u64,
@@ -140,6 +147,7 @@ impl Bench {
             env_file: self.env_file.clone(),
             user_server_port: self.user_server.port,
             session_user_cache: user_cache.to_owned(),
+            hashing_concurrency: self.explicit_hashing_concurrency,
         };
         processes::start_server(&self.binaries, &settings, &self.client).await
     }
@@ -170,15 +178,19 @@ impl Bench {
         eprintln!("bench: {name} for {:.0?}", self.duration);
         let under_test = Measurement::start(ProcessProbe::new(pid));
         let user_server = Measurement::start(ProcessProbe::new(self.user_server.pid));
+        let generator = Measurement::start(ProcessProbe::new(std::process::id()));
         let started = Instant::now();
         let (outcome, beside) = load.await;
         let wall = started.elapsed();
         let (ticks, peak_kib) = under_test.finish();
         let (user_server_ticks, _) = user_server.finish();
+        let (generator_ticks, _) = generator.finish();
         let mut row = Row::from_outcome(name, ceiling, &outcome);
         row.cpu_percent = ticks.map(|t| cpu_percent_of_one_core(t, self.ticks_per_second, wall));
         row.user_server_cpu_percent =
             user_server_ticks.map(|t| cpu_percent_of_one_core(t, self.ticks_per_second, wall));
+        row.generator_cpu_percent =
+            generator_ticks.map(|t| cpu_percent_of_one_core(t, self.ticks_per_second, wall));
         row.peak_memory_mib = peak_kib.map(|kib| kib as f64 / 1024.0);
         (row, beside)
     }
@@ -207,32 +219,17 @@ impl Bench {
         .await
     }
 
-    /// Session tokens made through the public API: a few users sign up, then sign in
-    /// again (four times each, within the password rate limit).
-    async fn prepare_sessions(
-        &self,
-        server: &Running,
-        count: usize,
-    ) -> anyhow::Result<Vec<String>> {
-        const SESSIONS_PER_USER: usize = 5;
-        let users = count.div_ceil(SESSIONS_PER_USER);
-        let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..users {
-            let api = self.api(server);
-            let email = self.fresh_email("session-user");
-            tasks.spawn(async move {
-                let mut tokens = vec![api.sign_up(&email, PASSWORD).await?];
-                for _ in 1..SESSIONS_PER_USER {
-                    tokens.push(api.sign_in(&email, PASSWORD).await?);
-                }
-                anyhow::Ok(tokens)
-            });
+    /// Session tokens made through the public API: one user signs up, then signs in
+    /// again three times (within the password rate limit of five a minute). Workers
+    /// share them round robin; each costs one Argon2id hash to make.
+    async fn prepare_sessions(&self, server: &Running) -> anyhow::Result<Vec<String>> {
+        const SESSIONS: usize = 4;
+        let api = self.api(server);
+        let email = self.fresh_email("session-user");
+        let mut tokens = vec![api.sign_up(&email, PASSWORD).await?];
+        while tokens.len() < SESSIONS.min(self.concurrency) {
+            tokens.push(api.sign_in(&email, PASSWORD).await?);
         }
-        let mut tokens = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            tokens.extend(joined??);
-        }
-        tokens.truncate(count);
         Ok(tokens)
     }
 }
@@ -312,6 +309,8 @@ struct Report {
     seconds_per_scenario: f64,
     cpus: usize,
     hashing_concurrency: usize,
+    load_average_before: Option<String>,
+    load_average_after: Option<String>,
     rows: Vec<Row>,
     targets: Vec<TargetCheck>,
 }
@@ -329,7 +328,11 @@ async fn run(options: Options) -> anyhow::Result<()> {
     }
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     // The server's default hashing concurrency is the number of CPUs.
-    let hashing_concurrency = cpus;
+    let explicit_hashing_concurrency = options.hashing_concurrency;
+    let hashing_concurrency = explicit_hashing_concurrency.unwrap_or(cpus);
+    if hashing_concurrency == 0 {
+        bail!("--hashing-concurrency must be at least 1");
+    }
 
     let binaries = tokio::task::spawn_blocking(processes::build_release_binaries).await??;
     let client = reqwest::Client::builder()
@@ -348,6 +351,8 @@ async fn run(options: Options) -> anyhow::Result<()> {
         env_file,
         user_server,
         concurrency: options.concurrency,
+        explicit_hashing_concurrency,
+        hashing_concurrency,
         duration: Duration::from_secs_f64(seconds),
         warm_up: Duration::from_secs_f64((seconds / 10.0).clamp(0.2, 1.0)),
         ticks_per_second: procstat::ticks_per_second(),
@@ -355,6 +360,7 @@ async fn run(options: Options) -> anyhow::Result<()> {
         next_database: AtomicU64::new(0),
     };
 
+    let load_before = procstat::load_average();
     let mut rows = Vec::new();
     run_default_server(&bench, &chosen, &mut rows).await?;
     if chosen.contains(report::SESSION_CACHE_ON) {
@@ -369,12 +375,18 @@ async fn run(options: Options) -> anyhow::Result<()> {
         run_scale(&bench, sizes, &mut rows).await?;
     }
 
+    let load_after = procstat::load_average();
     report::fill_ratios(&mut rows);
     let targets = report::evaluate_targets(&rows, hashing_concurrency);
     println!(
         "\nTiauth Faroe benchmark: {cpus} CPUs, concurrency {}, {seconds} s per scenario{}\n",
         options.concurrency,
         if options.quick { " (--quick)" } else { "" }
+    );
+    println!(
+        "Load average (1 min) before the scenarios: {}, after: {} (other work on the machine skews the figures)\n",
+        load_before.as_deref().unwrap_or("?"),
+        load_after.as_deref().unwrap_or("?"),
     );
     print!("{}", report::render(&rows, &targets));
     if let Some(path) = &options.json {
@@ -384,6 +396,8 @@ async fn run(options: Options) -> anyhow::Result<()> {
             seconds_per_scenario: seconds,
             cpus,
             hashing_concurrency,
+            load_average_before: load_before,
+            load_average_after: load_after,
             rows,
             targets,
         };
@@ -428,7 +442,7 @@ async fn run_default_server(
         rows.push(row);
     }
     if chosen.contains(report::SESSION_CACHE_OFF) {
-        let tokens = bench.prepare_sessions(&server, bench.concurrency).await?;
+        let tokens = bench.prepare_sessions(&server).await?;
         let bodies = tokens.iter().map(|token| get_session_body(token)).collect();
         let operation = get_session_operation(client, &server, bodies, true);
         let row = bench
@@ -491,8 +505,9 @@ async fn run_default_server(
 /// Argon2id in this process with the server's parameters and concurrency limit, at
 /// the same client concurrency: the ceiling of the password flows.
 async fn run_argon2_raw(bench: &Bench) -> anyhow::Result<Row> {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let hasher = Arc::new(PasswordHasher::with_default_params(cpus));
+    let hasher = Arc::new(PasswordHasher::with_default_params(
+        bench.hashing_concurrency,
+    ));
     let operation = move |_, _| {
         let hasher = Arc::clone(&hasher);
         async move {
@@ -567,7 +582,7 @@ async fn run_signin(bench: &Bench, server: &Running) -> anyhow::Result<Vec<Row>>
 /// `get_session` with valid tokens on a server whose user cache is on (60 s).
 async fn run_cache_on(bench: &Bench) -> anyhow::Result<Row> {
     let server = bench.start_server(bench.fresh_database(), "60s").await?;
-    let tokens = bench.prepare_sessions(&server, bench.concurrency).await?;
+    let tokens = bench.prepare_sessions(&server).await?;
     let bodies = tokens.iter().map(|token| get_session_body(token)).collect();
     let operation = get_session_operation(&bench.client, &server, bodies, true);
     let row = bench

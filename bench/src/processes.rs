@@ -169,6 +169,8 @@ pub struct ServerSettings {
     pub user_server_port: u16,
     /// `FAROE_SESSION_USER_CACHE`: `0` or a duration such as `60s`.
     pub session_user_cache: String,
+    /// `FAROE_HASHING_CONCURRENCY`; `None` keeps the server's default.
+    pub hashing_concurrency: Option<usize>,
 }
 
 /// Starts tiauth on 127.0.0.1 (pwned-password checks off, warnings only) and waits
@@ -201,6 +203,9 @@ pub async fn start_server(
         .env("FAROE_PWNED_PASSWORDS", "off")
         .env("FAROE_SESSION_USER_CACHE", &settings.session_user_cache)
         .env("FAROE_LOG", "warn");
+    if let Some(limit) = settings.hashing_concurrency {
+        command.env("FAROE_HASHING_CONCURRENCY", limit.to_string());
+    }
     let mut running = spawn("tiauth", command, SERVER_IP, port)?;
     running.wait_until_ready(client, "/alive").await?;
     Ok(running)

@@ -47,6 +47,12 @@ pub fn ticks_per_second() -> u64 {
         .unwrap_or(100)
 }
 
+/// The one-minute load average, from `/proc/loadavg`.
+pub fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next().map(str::to_owned)
+}
+
 /// Reads one process's figures.
 #[derive(Debug, Clone)]
 pub struct ProcessProbe {

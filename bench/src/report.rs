@@ -43,6 +43,8 @@ pub struct Row {
     pub cpu_percent: Option<f64>,
     /// CPU of the mock user server, as a percentage of one core.
     pub user_server_cpu_percent: Option<f64>,
+    /// CPU of the load generator (this process), as a percentage of one core.
+    pub generator_cpu_percent: Option<f64>,
     /// Peak resident memory of the process under test.
     pub peak_memory_mib: Option<f64>,
     /// Stored sessions, for the scale rows.
@@ -80,6 +82,7 @@ impl Row {
             first_error: outcome.first_error.clone(),
             cpu_percent: None,
             user_server_cpu_percent: None,
+            generator_cpu_percent: None,
             peak_memory_mib: None,
             stored_sessions: None,
             throughput_ratio: None,
@@ -295,6 +298,7 @@ pub fn render(rows: &[Row], targets: &[TargetCheck]) -> String {
         "errors",
         "cpu %",
         "user srv cpu %",
+        "bench cpu %",
         "peak MiB",
     ];
     let mut lines: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
@@ -315,6 +319,7 @@ pub fn render(rows: &[Row], targets: &[TargetCheck]) -> String {
             row.errors.to_string(),
             optional(row.cpu_percent, 0),
             optional(row.user_server_cpu_percent, 0),
+            optional(row.generator_cpu_percent, 0),
             optional(row.peak_memory_mib, 1),
         ]);
     }
@@ -386,6 +391,7 @@ mod tests {
             first_error: None,
             cpu_percent: None,
             user_server_cpu_percent: None,
+            generator_cpu_percent: None,
             peak_memory_mib: None,
             stored_sessions: None,
             throughput_ratio: None,
