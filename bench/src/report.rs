@@ -272,6 +272,12 @@ pub fn evaluate_targets(rows: &[Row], hashing_concurrency: usize) -> Vec<TargetC
     checks
 }
 
+/// CPU time of the process under test per successful operation, in microseconds.
+pub fn cpu_micros_per_operation(row: &Row) -> Option<f64> {
+    let percent = row.cpu_percent?;
+    (row.per_second > 0.0).then(|| percent / 100.0 * 1e6 / row.per_second)
+}
+
 fn optional(value: Option<f64>, decimals: usize) -> String {
     value.map_or_else(|| "-".to_owned(), |v| format!("{v:.decimals$}"))
 }
@@ -297,6 +303,7 @@ pub fn render(rows: &[Row], targets: &[TargetCheck]) -> String {
         "p99 vs",
         "errors",
         "cpu %",
+        "cpu µs/op",
         "user srv cpu %",
         "bench cpu %",
         "peak MiB",
@@ -309,7 +316,11 @@ pub fn render(rows: &[Row], targets: &[TargetCheck]) -> String {
         };
         lines.push(vec![
             name,
-            format!("{:.0}", row.per_second),
+            if row.per_second < 100.0 {
+                format!("{:.1}", row.per_second)
+            } else {
+                format!("{:.0}", row.per_second)
+            },
             percent(row.throughput_ratio),
             format!("{:.2}", millis(row.p50_us)),
             format!("{:.2}", millis(row.p99_us)),
@@ -318,6 +329,7 @@ pub fn render(rows: &[Row], targets: &[TargetCheck]) -> String {
             times(row.p99_ratio),
             row.errors.to_string(),
             optional(row.cpu_percent, 0),
+            optional(cpu_micros_per_operation(row), 0),
             optional(row.user_server_cpu_percent, 0),
             optional(row.generator_cpu_percent, 0),
             optional(row.peak_memory_mib, 1),
@@ -420,6 +432,16 @@ mod tests {
             .find(|check| check.target.starts_with(starts))
             .map(|check| check.holds)
             .expect("target present")
+    }
+
+    #[test]
+    fn cpu_per_operation_follows_from_cpu_share_and_throughput() {
+        let mut measured = row(ALIVE, None, 20_000.0, 1, 1);
+        assert_eq!(cpu_micros_per_operation(&measured), None);
+        measured.cpu_percent = Some(50.0);
+        assert_eq!(cpu_micros_per_operation(&measured), Some(25.0));
+        measured.per_second = 0.0;
+        assert_eq!(cpu_micros_per_operation(&measured), None);
     }
 
     #[test]
