@@ -339,7 +339,7 @@ pub fn render(rows: &[Row], targets: &[TargetCheck]) -> String {
         .map(|column| {
             lines
                 .iter()
-                .map(|line| line[column].len())
+                .map(|line| line[column].chars().count())
                 .max()
                 .unwrap_or(0)
         })
