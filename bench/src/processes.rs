@@ -43,6 +43,9 @@ pub fn build_release_binaries() -> anyhow::Result<Binaries> {
             "tiauth-faroe",
             "-p",
             "mock-backend",
+            // The bench itself too, so the features resolve as for `cargo run -p bench`.
+            "-p",
+            "bench",
             "--bins",
         ])
         .status()

@@ -107,7 +107,10 @@ pub fn fill_ratios(rows: &mut [Row]) {
         .collect();
     for (row, ceiling) in rows.iter_mut().zip(ceilings) {
         if let Some(ceiling) = ceiling {
-            row.throughput_ratio = ratio(row.per_second, ceiling.per_second);
+            // The probe's rate is set by its pace, not by the server.
+            if row.name != ALIVE_DURING_SIGNIN {
+                row.throughput_ratio = ratio(row.per_second, ceiling.per_second);
+            }
             row.p50_ratio = ratio(row.p50_us as f64, ceiling.p50_us as f64);
             row.p99_ratio = ratio(row.p99_us as f64, ceiling.p99_us as f64);
         }
@@ -466,6 +469,17 @@ mod tests {
         assert_eq!(rows[1].p99_ratio, Some(4.0));
         // The ceiling was not measured: no ratio rather than a wrong one.
         assert_eq!(rows[2].throughput_ratio, None);
+    }
+
+    #[test]
+    fn the_paced_probe_gets_latency_ratios_only() {
+        let mut rows = vec![
+            row(ALIVE, None, 40_000.0, 300, 1_000),
+            row(ALIVE_DURING_SIGNIN, Some(ALIVE), 50.0, 600, 5_000),
+        ];
+        fill_ratios(&mut rows);
+        assert_eq!(rows[1].throughput_ratio, None);
+        assert_eq!(rows[1].p99_ratio, Some(5.0));
     }
 
     #[test]
