@@ -34,7 +34,16 @@ pub fn build_release_binaries() -> anyhow::Result<Binaries> {
         .parent()
         .context("the bench crate has no parent directory")?;
     eprintln!("bench: building the release binaries of tiauth and mock-backend");
-    let status = std::process::Command::new(cargo)
+    let mut command = std::process::Command::new(cargo);
+    // `cargo run` hands this process the variables it sets for a package
+    // (CARGO_PKG_NAME, CARGO_MANIFEST_DIR, ...). Build scripts watch some of them
+    // (rerun-if-env-changed), so passing them on would rebuild those crates each run.
+    for (name, _) in std::env::vars_os() {
+        if is_per_package_cargo_variable(&name.to_string_lossy()) {
+            command.env_remove(name);
+        }
+    }
+    let status = command
         .current_dir(workspace)
         .args([
             "build",
@@ -68,6 +77,21 @@ pub fn build_release_binaries() -> anyhow::Result<Binaries> {
         }
     }
     Ok(binaries)
+}
+
+/// Whether `name` is one of the variables cargo sets for the package it runs.
+fn is_per_package_cargo_variable(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || matches!(
+            name,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_MANIFEST_LINKS"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "OUT_DIR"
+        )
 }
 
 /// A port nobody listens on right now, found by binding port 0.
@@ -212,4 +236,30 @@ pub async fn start_server(
     let mut running = spawn("tiauth", command, SERVER_IP, port)?;
     running.wait_until_ready(client, "/alive").await?;
     Ok(running)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_per_package_cargo_variable;
+
+    #[test]
+    fn only_the_per_package_cargo_variables_are_dropped() {
+        for name in [
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+            "CARGO_MANIFEST_DIR",
+            "OUT_DIR",
+        ] {
+            assert!(is_per_package_cargo_variable(name), "{name}");
+        }
+        for name in [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "PATH",
+            "RUSTFLAGS",
+        ] {
+            assert!(!is_per_package_cargo_variable(name), "{name}");
+        }
+    }
 }
