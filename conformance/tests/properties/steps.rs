@@ -164,6 +164,12 @@ pub enum Step {
     SetResetNewPassword(Tok, Password),
     CompleteReset(Tok),
 
+    /// The same single-action step several times over (to drain rate limits).
+    Repeat {
+        times: u8,
+        step: Box<Step>,
+    },
+
     // Outside the protocol.
     /// The user server's `update_user` on the user with this address (if any).
     SetDisabled {
@@ -812,6 +818,13 @@ impl<'a> Run<'a> {
                 self.set_reset_new_password(tok, password).await?
             }
             CompleteReset(tok) => self.complete_reset(tok).await?,
+            Repeat { times, step } => {
+                let mut ok = false;
+                for _ in 0..*times {
+                    ok = Box::pin(self.step(step)).await?;
+                }
+                ok
+            }
             SetDisabled { email, disabled } => {
                 let Some(user) = self.model.user_by_email(&email.0) else {
                     return Ok(false);
