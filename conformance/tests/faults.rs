@@ -23,9 +23,10 @@ const RESET_PASSWORD: &str = "reset to this password";
 
 fn skipped(test: &str) -> bool {
     if support::external() {
-        println!(
-            "SKIPPED {test}: needs user-server faults and closed ports of the in-process \
-             servers (CONFORMANCE_SERVER_URL is set)"
+        support::report_skip(
+            test,
+            "needs user-server faults and closed ports of the in-process servers \
+             (CONFORMANCE_SERVER_URL is set)",
         );
         return true;
     }

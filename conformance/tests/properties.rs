@@ -353,9 +353,10 @@ async fn play(
 fn flows_match_the_reference_model() {
     let _turn = turn();
     if support::external() {
-        println!(
-            "SKIPPED flows_match_the_reference_model: needs the manual clock and the fake \
-             pwned-passwords API of the in-process server (CONFORMANCE_SERVER_URL is set)"
+        support::report_skip(
+            "flows_match_the_reference_model",
+            "needs the manual clock and the fake pwned-passwords API of the in-process \
+             server (CONFORMANCE_SERVER_URL is set)",
         );
         return;
     }
@@ -892,6 +893,11 @@ fn envelope_json_rules_on_fixed_bodies() {
         (
             "invalid UTF-8 in an unused member",
             get_session(b",\"n\":\"\xff\""),
+            400,
+        ),
+        (
+            "invalid UTF-8 in a name nested in an unused member",
+            get_session(b",\"n\":{\"\xff\":1}"),
             400,
         ),
         (
