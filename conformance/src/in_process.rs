@@ -62,8 +62,23 @@ async fn fake_range_api() -> MockServer {
     server
 }
 
+/// What to change in the in-process setup, e.g. to make a dependency unreachable.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Where the server looks for its user server (on 127.0.0.2) instead of the mock's
+    /// port, e.g. a closed port. The mock still runs and answers `/command`.
+    pub user_server_port: Option<u16>,
+    /// The base URL of the pwned-passwords range API instead of the fake one.
+    pub pwned_url: Option<String>,
+}
+
 /// Starts everything and returns the target.
 pub async fn start() -> anyhow::Result<Target> {
+    start_with(Options::default()).await
+}
+
+/// Starts everything, changed as `options` says, and returns the target.
+pub async fn start_with(options: Options) -> anyhow::Result<Target> {
     let backend_addr: SocketAddr = "127.0.0.2:0".parse()?;
     let backend = MockBackend::start(backend_addr)
         .await
@@ -73,9 +88,11 @@ pub async fn start() -> anyhow::Result<Target> {
     let config = Config {
         host: [127, 0, 0, 1].into(),
         port: 0,
-        private_port: backend.addr().port(),
+        private_port: options
+            .user_server_port
+            .unwrap_or_else(|| backend.addr().port()),
         pwned_passwords: PwnedPasswordsMode::Hibp,
-        pwned_passwords_url: range_api.uri(),
+        pwned_passwords_url: options.pwned_url.unwrap_or_else(|| range_api.uri()),
         user_server_timeout: USER_SERVER_TIMEOUT,
         enable_reset: true,
         ..Config::default()

@@ -148,6 +148,27 @@ impl Target {
         Ok(Answer { status, body })
     }
 
+    /// Sends a request whose body may be any bytes, valid UTF-8 or not.
+    pub async fn request_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> anyhow::Result<Answer> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let response = self
+            .client
+            .request(method, format!("{}{path}", self.server_url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("no answer from {}{path}", self.server_url))?;
+        let status = response.status().as_u16();
+        let body = response.text().await?;
+        Ok(Answer { status, body })
+    }
+
     /// Sends a `/command` to the user server and returns its JSON answer.
     pub async fn command(&self, command: Value) -> anyhow::Result<Value> {
         let response = self
