@@ -4,8 +4,9 @@
 //! fault is cleared, and earlier state is intact); a slow user server never holds up
 //! other requests; an unreachable range API fails open.
 //!
-//! Each test starts its own in-process servers. These tests need fault switches and
-//! closed ports, so with `CONFORMANCE_SERVER_URL` set they print a skip line.
+//! Each test starts its own in-process servers (fault switches and closed ports are
+//! only to be had there), so they test our server even when `CONFORMANCE_SERVER_URL`
+//! points the rest of the suite elsewhere.
 
 mod support;
 
@@ -20,18 +21,6 @@ use support::{check_alive, invoke, outcome, read_code, users, INTERNAL_ERROR};
 const PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "a new and better one";
 const RESET_PASSWORD: &str = "reset to this password";
-
-fn skipped(test: &str) -> bool {
-    if support::external() {
-        support::report_skip(
-            test,
-            "needs user-server faults and closed ports of the in-process servers \
-             (CONFORMANCE_SERVER_URL is set)",
-        );
-        return true;
-    }
-    false
-}
 
 /// Invokes `action` and returns its values, which it must answer `ok`.
 async fn ok(target: &Target, action: &str, arguments: &[(&str, &str)]) -> Value {
@@ -702,33 +691,21 @@ async fn lifecycle_under(fault: Value) {
 
 #[tokio::test]
 async fn user_server_answers_an_unexpected_error_code() {
-    if skipped("user_server_answers_an_unexpected_error_code") {
-        return;
-    }
     lifecycle_under(json!({ "kind": "error_code", "error_code": "unexpected_error" })).await;
 }
 
 #[tokio::test]
 async fn user_server_answers_500() {
-    if skipped("user_server_answers_500") {
-        return;
-    }
     lifecycle_under(json!({ "kind": "http_500" })).await;
 }
 
 #[tokio::test]
 async fn user_server_answers_malformed_json() {
-    if skipped("user_server_answers_malformed_json") {
-        return;
-    }
     lifecycle_under(json!({ "kind": "malformed_json" })).await;
 }
 
 #[tokio::test]
 async fn user_server_answers_a_wrong_envelope() {
-    if skipped("user_server_answers_a_wrong_envelope") {
-        return;
-    }
     lifecycle_under(json!({ "kind": "wrong_envelope" })).await;
 }
 
@@ -807,9 +784,6 @@ async fn delayed(
 
 #[tokio::test]
 async fn user_server_slower_than_the_timeout() {
-    if skipped("user_server_slower_than_the_timeout") {
-        return;
-    }
     let target = in_process::start().await.expect("in-process servers");
     let t = &target;
     let email = "slow@example.com";
@@ -889,9 +863,6 @@ async fn closed_port() -> u16 {
 
 #[tokio::test]
 async fn user_server_down() {
-    if skipped("user_server_down") {
-        return;
-    }
     let target = in_process::start_with(Options {
         user_server_port: Some(closed_port().await),
         ..Options::default()
@@ -956,9 +927,6 @@ async fn internal_error_via_down(target: &Target, action: &str, arguments: &[(&s
 
 #[tokio::test]
 async fn pwned_passwords_api_down_fails_open() {
-    if skipped("pwned_passwords_api_down_fails_open") {
-        return;
-    }
     let port = closed_port().await;
     let target = in_process::start_with(Options {
         pwned_url: Some(format!("http://127.0.0.2:{port}")),

@@ -449,15 +449,3 @@ pub async fn check_alive(target: &Target) -> anyhow::Result<()> {
     }
     Ok(())
 }
-
-/// Reports a skipped test on stderr directly, so the line shows even when the test
-/// harness captures output: a skipped property is not a passed one.
-pub fn report_skip(test: &str, reason: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {reason}");
-}
-
-/// Whether the suite runs against an external server (`CONFORMANCE_SERVER_URL`).
-pub fn external() -> bool {
-    std::env::var_os("CONFORMANCE_SERVER_URL").is_some()
-}
