@@ -36,6 +36,9 @@ pub enum Need {
     Clock,
     /// Switches user-server faults (`fault` and `clear_faults` steps).
     Faults,
+    /// A pwned-passwords range API that reports `password1234` and `qwertyuiop123` as
+    /// breached (the in-process runner fakes one).
+    BreachedPasswords,
 }
 
 #[derive(Debug, Deserialize)]

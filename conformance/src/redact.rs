@@ -42,6 +42,25 @@ pub struct ShapeError {
     value: Value,
 }
 
+/// The instant of an e-mail's `timestamp` (UTC, e.g. `March 5, 2025 09:07:03`), in
+/// unix seconds, when it has that shape.
+pub fn email_time(text: &str) -> Option<i64> {
+    let format = time::macros::format_description!(
+        "[month repr:long] [day padding:none], [year] [hour]:[minute]:[second]"
+    );
+    // The day is never zero-padded, which the parser would let pass.
+    if text
+        .split(' ')
+        .nth(1)
+        .is_some_and(|day| day.starts_with('0'))
+    {
+        return None;
+    }
+    time::PrimitiveDateTime::parse(text, &format)
+        .ok()
+        .map(|t| t.assume_utc().unix_timestamp())
+}
+
 /// Numbers each distinct value of a kind in order of appearance.
 #[derive(Default)]
 struct Numbering(HashMap<String, usize>);
@@ -100,6 +119,14 @@ impl Redactor {
                         let redacted = match (k.as_str(), v) {
                             ("user_id", Value::String(user)) if !user.is_empty() => {
                                 Value::String(format!("[user{}]", self.users.number(user)))
+                            }
+                            // E-mail times; one not near the clock is left as it is, so
+                            // the snapshot shows it.
+                            ("timestamp", Value::String(text))
+                                if email_time(text)
+                                    .is_some_and(|t| t >= self.window.0 && t <= self.window.1) =>
+                            {
+                                Value::String("[timestamp]".into())
                             }
                             _ => self.redact_backend(v),
                         };
@@ -254,6 +281,17 @@ mod tests {
             json!({"emails": [{"type": "signup_verification", "email": "a@b.c",
                                "code": "[code1]"}]})
         );
+    }
+
+    #[test]
+    fn e_mail_times_are_read_in_utc() {
+        assert_eq!(
+            email_time("November 14, 2023 22:13:20"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(email_time("March 5, 2025 09:07:03"), Some(1_741_165_623));
+        assert_eq!(email_time("March 05, 2025 09:07:03"), None);
+        assert_eq!(email_time("2025-03-05T09:07:03Z"), None);
     }
 
     #[test]

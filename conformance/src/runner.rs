@@ -149,6 +149,8 @@ impl Replay<'_> {
             Step::Backend(command) => {
                 let command = self.substitute_value(command)?;
                 let answer = self.target.command(command.clone()).await?;
+                self.redactor
+                    .set_time_window(self.case_start - 1, self.target.now() + 1);
                 self.transcript.push(json!({
                     "backend": self.redactor.redact_backend(&command),
                     "answer": self.redactor.redact_backend(&answer),

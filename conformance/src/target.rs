@@ -88,7 +88,9 @@ impl Target {
             offered.push(Need::Clock);
         }
         if self.offers_faults {
+            // Our in-process runner: fault switches and the fake range API.
             offered.push(Need::Faults);
+            offered.push(Need::BreachedPasswords);
         }
         offered
     }
