@@ -1,7 +1,9 @@
 //! The HTTP client of the user server: user actions on `POST /invoke`, e-mails on
 //! `POST /email`.
 //!
-//! One pooled client with connect and request timeouts serves every call. Answers are
+//! One pooled keep-alive client (hyper's, without the extras of a general-purpose
+//! client: this is the hot path of every session check) with connect and request
+//! timeouts serves every call. Answers are
 //! read strictly; anything unexpected is a failure of the calling action. Failure
 //! messages name the action and what went wrong, never passwords, hashes, salts or codes.
 
@@ -10,6 +12,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::header::CONTENT_TYPE;
+use hyper::{Request, Uri};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use time::format_description::FormatItem;
@@ -25,15 +34,17 @@ const EMAIL_TIMESTAMP: &[FormatItem<'static>] =
     format_description!("[month repr:long] [day padding:none], [year] [hour]:[minute]:[second]");
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot build the user server client: {0}")]
-pub struct ClientBuildError(#[from] reqwest::Error);
+#[error("cannot build the user server client: invalid URL {url:?}")]
+pub struct ClientBuildError {
+    url: String,
+}
 
 /// Talks to the user server at one base URL.
 #[derive(Debug, Clone)]
 pub struct UserServerClient {
-    http: reqwest::Client,
-    invoke_url: String,
-    email_url: String,
+    http: Client<HttpConnector, Full<Bytes>>,
+    invoke_url: Uri,
+    email_url: Uri,
     timeout: Duration,
 }
 
@@ -75,54 +86,68 @@ impl UserServerClient {
     /// A client for the user server at `base_url` (e.g. `http://127.0.0.2:8079`).
     /// `timeout` bounds connecting and each whole request.
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, ClientBuildError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .no_proxy()
-            .build()?;
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(timeout));
+        // Small request/answer exchanges: waiting to coalesce packets only adds latency.
+        connector.set_nodelay(true);
+        let http = Client::builder(TokioExecutor::new()).build(connector);
         let base_url = base_url.trim_end_matches('/');
+        let uri = |path: &str| {
+            format!("{base_url}{path}")
+                .parse::<Uri>()
+                .map_err(|_| ClientBuildError {
+                    url: base_url.to_owned(),
+                })
+        };
         Ok(UserServerClient {
             http,
-            invoke_url: format!("{base_url}/invoke"),
-            email_url: format!("{base_url}/email"),
+            invoke_url: uri("/invoke")?,
+            email_url: uri("/email")?,
             timeout,
         })
     }
 
     /// Describes a transport failure without the request body (which may hold hashes).
-    fn describe(&self, error: &reqwest::Error) -> String {
-        if error.is_timeout() {
-            return format!(
-                "no answer within {}",
-                crate::config::format_duration(self.timeout)
-            );
-        }
-        let mut cause: &dyn std::error::Error = error;
+    fn describe(error: &(dyn std::error::Error + 'static), connecting: bool) -> String {
+        let mut cause = error;
         while let Some(source) = cause.source() {
             cause = source;
         }
-        if error.is_connect() {
+        if connecting {
             format!("cannot connect: {cause}")
         } else {
             format!("request failed: {cause}")
         }
     }
 
-    async fn post(&self, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), String> {
-        let response = self
-            .http
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
+    async fn post(&self, url: &Uri, body: Vec<u8>) -> Result<(u16, Vec<u8>), String> {
+        let request = Request::post(url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|error| format!("request not built: {error}"))?;
+        let exchange = async {
+            let response = self
+                .http
+                .request(request)
+                .await
+                .map_err(|error| Self::describe(&error, error.is_connect()))?;
+            let status = response.status().as_u16();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|error| Self::describe(&error, false))?
+                .to_bytes();
+            Ok((status, body.to_vec()))
+        };
+        tokio::time::timeout(self.timeout, exchange)
             .await
-            .map_err(|error| self.describe(&error))?;
-        let status = response.status().as_u16();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| self.describe(&error))?;
-        Ok((status, body.to_vec()))
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "no answer within {}",
+                    crate::config::format_duration(self.timeout)
+                ))
+            })
     }
 
     async fn invoke<A: Serialize>(
