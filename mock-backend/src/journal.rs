@@ -1,6 +1,6 @@
 //! What the backend has received: e-mails, user-action calls, and the codes the e-mails carried.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
@@ -20,29 +20,56 @@ impl UserActionCall {
     }
 }
 
+/// How many e-mails and how many calls the journal keeps: a long-running backend (the dev
+/// stack, a benchmark) must not grow without bound; tests read far fewer.
+pub const JOURNAL_LIMIT: usize = 10_000;
+
 #[derive(Debug, Default)]
 struct Entries {
-    emails: Vec<Value>,
-    calls: Vec<UserActionCall>,
+    emails: VecDeque<Value>,
+    calls: VecDeque<UserActionCall>,
     /// Codes keyed by (e-mail type, recipient); a later e-mail overwrites an earlier one.
     tokens: HashMap<(String, String), String>,
 }
 
 /// The journal and token store. Cloning shares it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Journal {
     entries: Arc<Mutex<Entries>>,
+    limit: usize,
+}
+
+impl Default for Journal {
+    fn default() -> Self {
+        Journal::with_limit(JOURNAL_LIMIT)
+    }
+}
+
+/// Appends `item`, dropping the oldest entries past `limit`.
+fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, limit: usize) {
+    queue.push_back(item);
+    while queue.len() > limit {
+        queue.pop_front();
+    }
 }
 
 impl Journal {
+    /// A journal keeping the latest `limit` e-mails and `limit` calls.
+    pub fn with_limit(limit: usize) -> Self {
+        Journal {
+            entries: Arc::default(),
+            limit,
+        }
+    }
+
     /// Records an `/email` body exactly as received.
     pub fn record_email(&self, body: Value) {
-        self.lock().emails.push(body);
+        push_bounded(&mut self.lock().emails, body, self.limit);
     }
 
     /// Records an `/invoke` call.
     pub fn record_call(&self, call: UserActionCall) {
-        self.lock().calls.push(call);
+        push_bounded(&mut self.lock().calls, call, self.limit);
     }
 
     /// Stores the code of an e-mail, replacing any earlier one of the same type to the same
@@ -64,14 +91,14 @@ impl Journal {
         self.lock().tokens.clear();
     }
 
-    /// Every e-mail body received, in arrival order.
+    /// The e-mail bodies received (the latest `JOURNAL_LIMIT`), in arrival order.
     pub fn emails(&self) -> Vec<Value> {
-        self.lock().emails.clone()
+        self.lock().emails.iter().cloned().collect()
     }
 
-    /// Every user-action call received, in arrival order.
+    /// The user-action calls received (the latest `JOURNAL_LIMIT`), in arrival order.
     pub fn calls(&self) -> Vec<UserActionCall> {
-        self.lock().calls.clone()
+        self.lock().calls.iter().cloned().collect()
     }
 
     /// Forgets e-mails, calls and tokens.
@@ -109,6 +136,31 @@ mod tests {
         assert_eq!(
             journal.take_token("password_reset", "a@b.c").as_deref(),
             Some("CCCC")
+        );
+    }
+
+    #[test]
+    fn only_the_latest_entries_are_kept() {
+        let journal = Journal::with_limit(3);
+        for n in 0..5 {
+            journal.record_email(json!({ "n": n }));
+            journal.record_call(UserActionCall {
+                action: json!("get_user"),
+                arguments: json!({ "n": n }),
+            });
+        }
+        assert_eq!(
+            journal.emails(),
+            vec![json!({"n": 2}), json!({"n": 3}), json!({"n": 4})]
+        );
+        let kept: Vec<Value> = journal
+            .calls()
+            .iter()
+            .map(|c| c.arguments.clone())
+            .collect();
+        assert_eq!(
+            kept,
+            vec![json!({"n": 2}), json!({"n": 3}), json!({"n": 4})]
         );
     }
 }
