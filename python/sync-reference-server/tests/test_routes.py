@@ -514,3 +514,18 @@ def test_malformed_request_line_is_json_400(srv):
     # The version is unknown, so the stdlib answers HTTP/0.9-style: body only.
     body = data.rpartition(b"\r\n\r\n")[2]
     assert json.loads(body) == {"error": "Bad request version ('XYZ/1.0')", "status_code": 400}
+
+
+def test_the_journal_keeps_only_the_latest_entries():
+    from tiauth_faroe.sync_reference_server import app
+
+    state = app.ReferenceServerState()
+    state._emails = app.deque(maxlen=3)
+    for n in range(5):
+        state.email(json.dumps({"type": "signin_notification", "email": f"{n}@x.y"}).encode())
+    assert [e["email"] for e in state._emails] == ["2@x.y", "3@x.y", "4@x.y"]
+    assert app.JOURNAL_LIMIT == 10_000
+    fresh = app.ReferenceServerState()
+    assert fresh._emails.maxlen == app.JOURNAL_LIMIT and fresh._calls.maxlen == app.JOURNAL_LIMIT
+    fresh.close()
+    state.close()

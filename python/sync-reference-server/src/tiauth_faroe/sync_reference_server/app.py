@@ -14,7 +14,8 @@ import json
 import sys
 import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from collections import deque
+from typing import Any, Deque, Dict, List, Optional, Tuple
 
 from tiauth_faroe.user_server import (
     USER_ACTIONS,
@@ -23,6 +24,9 @@ from tiauth_faroe.user_server import (
 )
 
 from .store import UserNotFound, UserStore, user_to_json
+
+#: How many e-mails and how many calls the journal keeps (the latest ones).
+JOURNAL_LIMIT = 10_000
 
 Response = Tuple[int, bytes]
 
@@ -82,8 +86,9 @@ class ReferenceServerState:
         self.verbose = verbose
         self.store = UserStore(db_path, lock=self.lock, log_effects=verbose)
         self._tokens: Dict[str, str] = {}
-        self._emails: List[Any] = []
-        self._calls: List[Dict[str, Any]] = []
+        # Bounded, so a long-running server does not grow without limit.
+        self._emails: Deque[Any] = deque(maxlen=JOURNAL_LIMIT)
+        self._calls: Deque[Dict[str, Any]] = deque(maxlen=JOURNAL_LIMIT)
         self._faults: Dict[str, Dict[str, Any]] = {}
 
     def close(self) -> None:
