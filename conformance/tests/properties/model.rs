@@ -130,7 +130,7 @@ pub struct Reset {
     pub alive: bool,
 }
 
-/// The kinds of token the server issues.
+/// The kinds of token the server issues, one for each kind of record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Signup,
@@ -141,6 +141,178 @@ pub enum Kind {
     Deletion,
     Reset,
 }
+
+/// One of a user's invalidation counters.
+#[derive(Debug, Clone, Copy)]
+pub enum Counter {
+    Password,
+    Email,
+    Disabled,
+    Sessions,
+}
+
+impl Counters {
+    fn get(&self, counter: Counter) -> u32 {
+        match counter {
+            Counter::Password => self.password,
+            Counter::Email => self.email,
+            Counter::Disabled => self.disabled,
+            Counter::Sessions => self.sessions,
+        }
+    }
+}
+
+/// What ends a kind of record (§4.0 with §15 #1, #9, #10).
+pub struct Validity {
+    /// The error code for a token of this kind that finds no valid record.
+    pub invalid: Code,
+    pub lifetime: i64,
+    /// Whether the record is still valid at exactly `created + lifetime`.
+    pub valid_at_lifetime: bool,
+    /// The user's counters that end the record when they have moved since its creation.
+    pub watched: &'static [Counter],
+}
+
+/// A kind of record the model keeps: where, its token, and what ends it.
+pub trait Record: Sized {
+    const VALIDITY: Validity;
+    fn all(model: &Model) -> &[Self];
+    fn all_mut(model: &mut Model) -> &mut [Self];
+    fn token(&self) -> &str;
+    fn created(&self) -> i64;
+    fn alive(&self) -> bool;
+    fn end(&mut self);
+    /// Its user, and the user's counters when it was created (a signup has none).
+    fn owner(&self) -> Option<(usize, Counters)>;
+}
+
+/// A record bound to the session it was created with (§4.4–§4.6).
+pub trait Bound: Record {
+    fn user(&self) -> usize;
+    fn session(&self) -> usize;
+    fn identity_verified(&self) -> bool;
+    fn verify_identity(&mut self);
+}
+
+/// Implements [`Record`] (and [`Bound`] for a `session-bound` one) from the members
+/// the record types share by name.
+macro_rules! record {
+    ($record:ident in $records:ident, $validity:expr, owner: |$r:ident| $owner:expr) => {
+        impl Record for $record {
+            const VALIDITY: Validity = $validity;
+            fn all(model: &Model) -> &[Self] {
+                &model.$records
+            }
+            fn all_mut(model: &mut Model) -> &mut [Self] {
+                &mut model.$records
+            }
+            fn token(&self) -> &str {
+                &self.token
+            }
+            fn created(&self) -> i64 {
+                self.created
+            }
+            fn alive(&self) -> bool {
+                self.alive
+            }
+            fn end(&mut self) {
+                self.alive = false;
+            }
+            fn owner(&self) -> Option<(usize, Counters)> {
+                let $r = self;
+                $owner
+            }
+        }
+    };
+    ($record:ident in $records:ident, $validity:expr) => {
+        record!($record in $records, $validity, owner: |record| Some((record.user, record.snapshot)));
+    };
+    ($record:ident in $records:ident, $validity:expr, session-bound) => {
+        record!($record in $records, $validity);
+        impl Bound for $record {
+            fn user(&self) -> usize {
+                self.user
+            }
+            fn session(&self) -> usize {
+                self.session
+            }
+            fn identity_verified(&self) -> bool {
+                self.identity_verified
+            }
+            fn verify_identity(&mut self) {
+                self.identity_verified = true;
+            }
+        }
+    };
+}
+
+record!(
+    Signup in signups,
+    Validity {
+        invalid: SIGNUP,
+        lifetime: SIGNUP_LIFETIME,
+        valid_at_lifetime: false,
+        watched: &[],
+    },
+    owner: |_signup| None
+);
+record!(
+    Signin in signins,
+    Validity {
+        invalid: SIGNIN,
+        lifetime: SIGNIN_LIFETIME,
+        valid_at_lifetime: false,
+        watched: &[Counter::Password, Counter::Disabled],
+    }
+);
+record!(
+    Session in sessions,
+    Validity {
+        invalid: SESSION,
+        lifetime: SESSION_EXPIRATION,
+        valid_at_lifetime: false,
+        watched: &[Counter::Disabled, Counter::Sessions],
+    }
+);
+record!(
+    EmailUpdate in email_updates,
+    Validity {
+        invalid: EMAIL_UPDATE,
+        lifetime: EMAIL_UPDATE_LIFETIME,
+        valid_at_lifetime: true,
+        watched: &[Counter::Password, Counter::Email, Counter::Disabled],
+    },
+    session-bound
+);
+record!(
+    PasswordUpdate in password_updates,
+    Validity {
+        invalid: PASSWORD_UPDATE,
+        lifetime: PASSWORD_UPDATE_LIFETIME,
+        valid_at_lifetime: true,
+        watched: &[Counter::Password, Counter::Disabled],
+    },
+    session-bound
+);
+record!(
+    Deletion in deletions,
+    Validity {
+        invalid: DELETION,
+        lifetime: DELETION_LIFETIME,
+        valid_at_lifetime: true,
+        watched: &[Counter::Password, Counter::Disabled],
+    },
+    session-bound
+);
+record!(
+    Reset in resets,
+    Validity {
+        invalid: RESET,
+        lifetime: RESET_LIFETIME,
+        valid_at_lifetime: false,
+        watched: &[Counter::Email, Counter::Disabled, Counter::Password],
+    }
+);
 
 /// The rate-limit buckets (§6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -208,16 +380,14 @@ pub fn new_password_rules(password: &str) -> Result<(), Code> {
     }
 }
 
-/// The live record whose token is exactly `token` (same id and same secret).
-fn find<'a, R: 'a>(
-    records: impl IntoIterator<Item = &'a R>,
-    token: &str,
-    fields: impl Fn(&R) -> (&str, bool),
-) -> Option<usize> {
-    records.into_iter().position(|record| {
-        let (issued, alive) = fields(record);
-        alive && issued == token
-    })
+/// Sets a flow's new password, once, if it follows the rules.
+fn set_once(slot: &mut Option<String>, password: &str, already_set: Code) -> Result<(), Code> {
+    if slot.is_some() {
+        return Err(already_set);
+    }
+    new_password_rules(password)?;
+    *slot = Some(password.to_owned());
+    Ok(())
 }
 
 fn user_key(user: usize) -> String {
@@ -274,109 +444,110 @@ impl Model {
         Ok(())
     }
 
-    // Validators (§4.0 with §15 #1, #9, #10). A valid token of a record that fails a
-    // check deletes the record.
+    // Validation (§4.0 with §15 #1, #9, #10).
 
-    fn validate_signup(&mut self, token: &str) -> Result<usize, Code> {
-        let i = find(&self.signups, token, |r| (&r.token, r.alive)).ok_or(SIGNUP)?;
-        if self.now - self.signups[i].created >= SIGNUP_LIFETIME {
-            self.signups[i].alive = false;
-            return Err(SIGNUP);
+    /// The live record of kind `R` whose token is exactly `token` (same id and same
+    /// secret), if it is still valid. A valid token of a record that has expired, whose
+    /// user is gone or disabled, or whose watched counters have moved ends the record.
+    pub fn validate<R: Record>(&mut self, token: &str) -> Result<usize, Code> {
+        let validity = R::VALIDITY;
+        let i = R::all(self)
+            .iter()
+            .position(|record| record.alive() && record.token() == token)
+            .ok_or(validity.invalid)?;
+        let record = &R::all(self)[i];
+        let age = self.now - record.created();
+        let in_lifetime = if validity.valid_at_lifetime {
+            age <= validity.lifetime
+        } else {
+            age < validity.lifetime
+        };
+        let owner_ok = record.owner().is_none_or(|(user, snapshot)| {
+            let counters = self.users[user].counters;
+            self.user_ok(user)
+                && validity
+                    .watched
+                    .iter()
+                    .all(|&counter| snapshot.get(counter) == counters.get(counter))
+        });
+        if !(in_lifetime && owner_ok) {
+            R::all_mut(self)[i].end();
+            return Err(validity.invalid);
         }
         Ok(i)
     }
 
-    fn validate_signin(&mut self, token: &str) -> Result<usize, Code> {
-        let i = find(&self.signins, token, |r| (&r.token, r.alive)).ok_or(SIGNIN)?;
-        let record = &self.signins[i];
-        let user = &self.users[record.user];
-        let valid = self.now - record.created < SIGNIN_LIFETIME
-            && self.user_ok(record.user)
-            && record.snapshot.password == user.counters.password
-            && record.snapshot.disabled == user.counters.disabled;
-        if !valid {
-            self.signins[i].alive = false;
-            return Err(SIGNIN);
+    pub fn get<R: Record>(&mut self, token: &str) -> Result<usize, Code> {
+        self.validate::<R>(token)
+    }
+
+    pub fn delete<R: Record>(&mut self, token: &str) -> Result<usize, Code> {
+        let i = self.validate::<R>(token)?;
+        R::all_mut(self)[i].end();
+        Ok(i)
+    }
+
+    /// A valid session-bound record, on a valid session: the one it was created with.
+    fn bound<R: Bound>(&mut self, session: &str, token: &str) -> Result<usize, Code> {
+        let s = self.validate::<Session>(session)?;
+        let i = self.validate::<R>(token)?;
+        if R::all(self)[i].session() != s {
+            return Err("session_mismatch");
         }
         Ok(i)
     }
 
-    fn validate_session(&mut self, token: &str) -> Result<usize, Code> {
-        let i = find(&self.sessions, token, |r| (&r.token, r.alive)).ok_or(SESSION)?;
-        let record = &self.sessions[i];
-        let user = &self.users[record.user];
-        let valid = self.now - record.created < SESSION_EXPIRATION
-            && self.user_ok(record.user)
-            && record.snapshot.disabled == user.counters.disabled
-            && record.snapshot.sessions == user.counters.sessions;
-        if !valid {
-            self.sessions[i].alive = false;
-            return Err(SESSION);
-        }
+    pub fn get_bound<R: Bound>(&mut self, session: &str, token: &str) -> Result<usize, Code> {
+        self.bound::<R>(session, token)
+    }
+
+    pub fn delete_bound<R: Bound>(&mut self, session: &str, token: &str) -> Result<usize, Code> {
+        let i = self.bound::<R>(session, token)?;
+        R::all_mut(self)[i].end();
         Ok(i)
     }
 
-    fn validate_email_update(&mut self, token: &str) -> Result<usize, Code> {
-        let i = find(&self.email_updates, token, |r| (&r.token, r.alive)).ok_or(EMAIL_UPDATE)?;
-        let record = &self.email_updates[i];
-        let user = &self.users[record.user];
-        let valid = self.now - record.created <= EMAIL_UPDATE_LIFETIME
-            && self.user_ok(record.user)
-            && record.snapshot.password == user.counters.password
-            && record.snapshot.email == user.counters.email
-            && record.snapshot.disabled == user.counters.disabled;
-        if !valid {
-            self.email_updates[i].alive = false;
-            return Err(EMAIL_UPDATE);
+    /// Verifies the user's identity on a session-bound record with their password.
+    fn verify_identity<R: Bound>(&mut self, i: usize, password: &str) -> Result<usize, Code> {
+        let record = &R::all(self)[i];
+        if record.identity_verified() {
+            return Err("user_identity_already_verified");
         }
+        let user = record.user();
+        self.check_password(user, password)?;
+        R::all_mut(self)[i].verify_identity();
         Ok(i)
     }
 
-    fn validate_password_update(&mut self, token: &str) -> Result<usize, Code> {
-        let i =
-            find(&self.password_updates, token, |r| (&r.token, r.alive)).ok_or(PASSWORD_UPDATE)?;
-        let record = &self.password_updates[i];
-        let user = &self.users[record.user];
-        let valid = self.now - record.created <= PASSWORD_UPDATE_LIFETIME
-            && self.user_ok(record.user)
-            && record.snapshot.password == user.counters.password
-            && record.snapshot.disabled == user.counters.disabled;
-        if !valid {
-            self.password_updates[i].alive = false;
-            return Err(PASSWORD_UPDATE);
+    fn identified<R: Bound>(&self, i: usize) -> Result<(), Code> {
+        if !R::all(self)[i].identity_verified() {
+            return Err("user_identity_not_verified");
         }
-        Ok(i)
+        Ok(())
     }
 
-    fn validate_deletion(&mut self, token: &str) -> Result<usize, Code> {
-        let i = find(&self.deletions, token, |r| (&r.token, r.alive)).ok_or(DELETION)?;
-        let record = &self.deletions[i];
-        let user = &self.users[record.user];
-        let valid = self.now - record.created <= DELETION_LIFETIME
-            && self.user_ok(record.user)
-            && record.snapshot.password == user.counters.password
-            && record.snapshot.disabled == user.counters.disabled;
-        if !valid {
-            self.deletions[i].alive = false;
-            return Err(DELETION);
+    /// Spends one of the user's password attempts (B_PW) and compares the password.
+    fn check_password(&mut self, user: usize, password: &str) -> Result<(), Code> {
+        self.take(Bucket::Password, &user_key(user))?;
+        if self.users[user].password != password {
+            return Err("incorrect_password");
         }
-        Ok(i)
+        Ok(())
     }
 
-    fn validate_reset(&mut self, token: &str) -> Result<usize, Code> {
-        let i = find(&self.resets, token, |r| (&r.token, r.alive)).ok_or(RESET)?;
-        let record = &self.resets[i];
-        let user = &self.users[record.user];
-        let valid = self.now - record.created < RESET_LIFETIME
-            && self.user_ok(record.user)
-            && record.snapshot.email == user.counters.email
-            && record.snapshot.disabled == user.counters.disabled
-            && record.snapshot.password == user.counters.password;
-        if !valid {
-            self.resets[i].alive = false;
-            return Err(RESET);
+    /// What e-mailing a verification code to `email` takes (B_CODE checked, B_MAIL spent).
+    fn mail_code(&mut self, email: &str) -> Result<(), Code> {
+        self.check(Bucket::Code, email)?;
+        self.take(Bucket::Mail, email)
+    }
+
+    /// Spends an attempt at the code sent to `email` (B_CODE) and compares it.
+    fn check_code(&mut self, email: &str, sent: &str, code: &str) -> Result<(), Code> {
+        self.take(Bucket::Code, email)?;
+        if sent != code {
+            return Err("incorrect_email_address_verification_code");
         }
-        Ok(i)
+        Ok(())
     }
 
     // Signup (§4.1).
@@ -388,61 +559,47 @@ impl Model {
         if self.email_in_use(email) {
             return Err("email_address_already_used");
         }
-        self.check(Bucket::Code, email)?;
-        self.take(Bucket::Mail, email)
-    }
-
-    pub fn get_signup(&mut self, token: &str) -> Result<usize, Code> {
-        self.validate_signup(token)
-    }
-
-    pub fn delete_signup(&mut self, token: &str) -> Result<usize, Code> {
-        let i = self.validate_signup(token)?;
-        self.signups[i].alive = false;
-        Ok(i)
+        self.mail_code(email)
     }
 
     pub fn send_signup_code(&mut self, token: &str) -> Result<usize, Code> {
-        let i = self.validate_signup(token)?;
+        let i = self.validate::<Signup>(token)?;
         if self.signups[i].verified {
             return Err("email_address_already_verified");
         }
         let email = self.signups[i].email.clone();
-        self.check(Bucket::Code, &email)?;
-        self.take(Bucket::Mail, &email)?;
+        self.mail_code(&email)?;
         Ok(i)
     }
 
     pub fn verify_signup_code(&mut self, token: &str, code: &str) -> Result<usize, Code> {
-        let i = self.validate_signup(token)?;
-        if self.signups[i].verified {
+        let i = self.validate::<Signup>(token)?;
+        let record = &self.signups[i];
+        if record.verified {
             return Err("email_address_already_verified");
         }
-        let email = self.signups[i].email.clone();
-        self.take(Bucket::Code, &email)?;
-        if self.signups[i].code != code {
-            return Err("incorrect_email_address_verification_code");
-        }
+        let (email, sent) = (record.email.clone(), record.code.clone());
+        self.check_code(&email, &sent, code)?;
         self.signups[i].verified = true;
         Ok(i)
     }
 
     pub fn set_signup_password(&mut self, token: &str, password: &str) -> Result<usize, Code> {
-        let i = self.validate_signup(token)?;
+        let i = self.validate::<Signup>(token)?;
         if !self.signups[i].verified {
             return Err("email_address_not_verified");
         }
-        if self.signups[i].password.is_some() {
-            return Err("password_already_set");
-        }
-        new_password_rules(password)?;
-        self.signups[i].password = Some(password.to_owned());
+        set_once(
+            &mut self.signups[i].password,
+            password,
+            "password_already_set",
+        )?;
         Ok(i)
     }
 
     /// The new user's index.
     pub fn complete_signup(&mut self, token: &str) -> Result<usize, Code> {
-        let i = self.validate_signup(token)?;
+        let i = self.validate::<Signup>(token)?;
         if !self.signups[i].verified {
             return Err("email_address_not_verified");
         }
@@ -479,33 +636,19 @@ impl Model {
         Ok(user)
     }
 
-    pub fn get_signin(&mut self, token: &str) -> Result<usize, Code> {
-        self.validate_signin(token)
-    }
-
-    pub fn delete_signin(&mut self, token: &str) -> Result<usize, Code> {
-        let i = self.validate_signin(token)?;
-        self.signins[i].alive = false;
-        Ok(i)
-    }
-
     pub fn verify_signin_password(&mut self, token: &str, password: &str) -> Result<usize, Code> {
-        let i = self.validate_signin(token)?;
+        let i = self.validate::<Signin>(token)?;
         if self.signins[i].verified {
             return Err("user_first_factor_already_verified");
         }
-        let user = self.signins[i].user;
-        self.take(Bucket::Password, &user_key(user))?;
-        if self.users[user].password != password {
-            return Err("incorrect_password");
-        }
+        self.check_password(self.signins[i].user, password)?;
         self.signins[i].verified = true;
         Ok(i)
     }
 
     /// The user's index.
     pub fn complete_signin(&mut self, token: &str) -> Result<usize, Code> {
-        let i = self.validate_signin(token)?;
+        let i = self.validate::<Signin>(token)?;
         if !self.signins[i].verified {
             return Err("user_first_factor_not_verified");
         }
@@ -515,18 +658,8 @@ impl Model {
 
     // Sessions (§4.3, §5).
 
-    pub fn get_session(&mut self, token: &str) -> Result<usize, Code> {
-        self.validate_session(token)
-    }
-
-    pub fn delete_session(&mut self, token: &str) -> Result<usize, Code> {
-        let i = self.validate_session(token)?;
-        self.sessions[i].alive = false;
-        Ok(i)
-    }
-
     pub fn delete_all_sessions(&mut self, token: &str) -> Result<usize, Code> {
-        let i = self.validate_session(token)?;
+        let i = self.validate::<Session>(token)?;
         let user = self.sessions[i].user;
         self.users[user].counters.sessions += 1;
         Ok(i)
@@ -539,42 +672,21 @@ impl Model {
         if !valid_email(email) {
             return Err("invalid_email_address");
         }
-        let s = self.validate_session(session)?;
+        let s = self.validate::<Session>(session)?;
         if self.email_in_use(email) {
             return Err("email_address_already_used");
         }
-        self.check(Bucket::Code, email)?;
-        self.take(Bucket::Mail, email)?;
+        self.mail_code(email)?;
         Ok(s)
     }
 
-    fn email_update(&mut self, session: &str, token: &str) -> Result<usize, Code> {
-        let s = self.validate_session(session)?;
-        let i = self.validate_email_update(token)?;
-        if self.email_updates[i].session != s {
-            return Err("session_mismatch");
-        }
-        Ok(i)
-    }
-
-    pub fn get_email_update(&mut self, session: &str, token: &str) -> Result<usize, Code> {
-        self.email_update(session, token)
-    }
-
-    pub fn delete_email_update(&mut self, session: &str, token: &str) -> Result<usize, Code> {
-        let i = self.email_update(session, token)?;
-        self.email_updates[i].alive = false;
-        Ok(i)
-    }
-
     pub fn send_email_update_code(&mut self, session: &str, token: &str) -> Result<usize, Code> {
-        let i = self.email_update(session, token)?;
+        let i = self.bound::<EmailUpdate>(session, token)?;
         if self.email_updates[i].verified {
             return Err("email_address_already_verified");
         }
         let email = self.email_updates[i].email.clone();
-        self.check(Bucket::Code, &email)?;
-        self.take(Bucket::Mail, &email)?;
+        self.mail_code(&email)?;
         Ok(i)
     }
 
@@ -584,17 +696,22 @@ impl Model {
         token: &str,
         code: &str,
     ) -> Result<usize, Code> {
-        let i = self.email_update(session, token)?;
-        if self.email_updates[i].verified {
+        let i = self.bound::<EmailUpdate>(session, token)?;
+        let record = &self.email_updates[i];
+        if record.verified {
             return Err("email_address_already_verified");
         }
-        let email = self.email_updates[i].email.clone();
-        self.take(Bucket::Code, &email)?;
-        if self.email_updates[i].code != code {
-            return Err("incorrect_email_address_verification_code");
-        }
+        let (email, sent) = (record.email.clone(), record.code.clone());
+        self.check_code(&email, &sent, code)?;
         self.email_updates[i].verified = true;
         Ok(i)
+    }
+
+    fn new_address_verified(&self, i: usize) -> Result<(), Code> {
+        if !self.email_updates[i].verified {
+            return Err("email_address_not_verified");
+        }
+        Ok(())
     }
 
     pub fn verify_email_update_password(
@@ -603,30 +720,15 @@ impl Model {
         token: &str,
         password: &str,
     ) -> Result<usize, Code> {
-        let i = self.email_update(session, token)?;
-        if !self.email_updates[i].verified {
-            return Err("email_address_not_verified");
-        }
-        if self.email_updates[i].identity_verified {
-            return Err("user_identity_already_verified");
-        }
-        let user = self.email_updates[i].user;
-        self.take(Bucket::Password, &user_key(user))?;
-        if self.users[user].password != password {
-            return Err("incorrect_password");
-        }
-        self.email_updates[i].identity_verified = true;
-        Ok(i)
+        let i = self.bound::<EmailUpdate>(session, token)?;
+        self.new_address_verified(i)?;
+        self.verify_identity::<EmailUpdate>(i, password)
     }
 
     pub fn complete_email_update(&mut self, session: &str, token: &str) -> Result<usize, Code> {
-        let i = self.email_update(session, token)?;
-        if !self.email_updates[i].verified {
-            return Err("email_address_not_verified");
-        }
-        if !self.email_updates[i].identity_verified {
-            return Err("user_identity_not_verified");
-        }
+        let i = self.bound::<EmailUpdate>(session, token)?;
+        self.new_address_verified(i)?;
+        self.identified::<EmailUpdate>(i)?;
         self.email_updates[i].alive = false;
         let email = self.email_updates[i].email.clone();
         if self.email_in_use(&email) {
@@ -642,26 +744,7 @@ impl Model {
 
     /// The session's index.
     pub fn create_password_update(&mut self, session: &str) -> Result<usize, Code> {
-        self.validate_session(session)
-    }
-
-    fn password_update(&mut self, session: &str, token: &str) -> Result<usize, Code> {
-        let s = self.validate_session(session)?;
-        let i = self.validate_password_update(token)?;
-        if self.password_updates[i].session != s {
-            return Err("session_mismatch");
-        }
-        Ok(i)
-    }
-
-    pub fn get_password_update(&mut self, session: &str, token: &str) -> Result<usize, Code> {
-        self.password_update(session, token)
-    }
-
-    pub fn delete_password_update(&mut self, session: &str, token: &str) -> Result<usize, Code> {
-        let i = self.password_update(session, token)?;
-        self.password_updates[i].alive = false;
-        Ok(i)
+        self.validate::<Session>(session)
     }
 
     pub fn verify_password_update_password(
@@ -670,17 +753,8 @@ impl Model {
         token: &str,
         password: &str,
     ) -> Result<usize, Code> {
-        let i = self.password_update(session, token)?;
-        if self.password_updates[i].identity_verified {
-            return Err("user_identity_already_verified");
-        }
-        let user = self.password_updates[i].user;
-        self.take(Bucket::Password, &user_key(user))?;
-        if self.users[user].password != password {
-            return Err("incorrect_password");
-        }
-        self.password_updates[i].identity_verified = true;
-        Ok(i)
+        let i = self.bound::<PasswordUpdate>(session, token)?;
+        self.verify_identity::<PasswordUpdate>(i, password)
     }
 
     pub fn set_password_update_new_password(
@@ -689,23 +763,19 @@ impl Model {
         token: &str,
         password: &str,
     ) -> Result<usize, Code> {
-        let i = self.password_update(session, token)?;
-        if !self.password_updates[i].identity_verified {
-            return Err("user_identity_not_verified");
-        }
-        if self.password_updates[i].new_password.is_some() {
-            return Err("new_password_already_set");
-        }
-        new_password_rules(password)?;
-        self.password_updates[i].new_password = Some(password.to_owned());
+        let i = self.bound::<PasswordUpdate>(session, token)?;
+        self.identified::<PasswordUpdate>(i)?;
+        set_once(
+            &mut self.password_updates[i].new_password,
+            password,
+            "new_password_already_set",
+        )?;
         Ok(i)
     }
 
     pub fn complete_password_update(&mut self, session: &str, token: &str) -> Result<usize, Code> {
-        let i = self.password_update(session, token)?;
-        if !self.password_updates[i].identity_verified {
-            return Err("user_identity_not_verified");
-        }
+        let i = self.bound::<PasswordUpdate>(session, token)?;
+        self.identified::<PasswordUpdate>(i)?;
         let Some(password) = self.password_updates[i].new_password.clone() else {
             return Err("new_password_not_set");
         };
@@ -720,26 +790,7 @@ impl Model {
 
     /// The session's index.
     pub fn create_deletion(&mut self, session: &str) -> Result<usize, Code> {
-        self.validate_session(session)
-    }
-
-    fn deletion(&mut self, session: &str, token: &str) -> Result<usize, Code> {
-        let s = self.validate_session(session)?;
-        let i = self.validate_deletion(token)?;
-        if self.deletions[i].session != s {
-            return Err("session_mismatch");
-        }
-        Ok(i)
-    }
-
-    pub fn get_deletion(&mut self, session: &str, token: &str) -> Result<usize, Code> {
-        self.deletion(session, token)
-    }
-
-    pub fn delete_deletion(&mut self, session: &str, token: &str) -> Result<usize, Code> {
-        let i = self.deletion(session, token)?;
-        self.deletions[i].alive = false;
-        Ok(i)
+        self.validate::<Session>(session)
     }
 
     pub fn verify_deletion_password(
@@ -748,24 +799,13 @@ impl Model {
         token: &str,
         password: &str,
     ) -> Result<usize, Code> {
-        let i = self.deletion(session, token)?;
-        if self.deletions[i].identity_verified {
-            return Err("user_identity_already_verified");
-        }
-        let user = self.deletions[i].user;
-        self.take(Bucket::Password, &user_key(user))?;
-        if self.users[user].password != password {
-            return Err("incorrect_password");
-        }
-        self.deletions[i].identity_verified = true;
-        Ok(i)
+        let i = self.bound::<Deletion>(session, token)?;
+        self.verify_identity::<Deletion>(i, password)
     }
 
     pub fn complete_deletion(&mut self, session: &str, token: &str) -> Result<usize, Code> {
-        let i = self.deletion(session, token)?;
-        if !self.deletions[i].identity_verified {
-            return Err("user_identity_not_verified");
-        }
+        let i = self.bound::<Deletion>(session, token)?;
+        self.identified::<Deletion>(i)?;
         self.deletions[i].alive = false;
         let user = self.deletions[i].user;
         self.users[user].deleted = true;
@@ -788,22 +828,12 @@ impl Model {
         Ok(user)
     }
 
-    pub fn get_reset(&mut self, token: &str) -> Result<usize, Code> {
-        self.validate_reset(token)
-    }
-
-    pub fn delete_reset(&mut self, token: &str) -> Result<usize, Code> {
-        let i = self.validate_reset(token)?;
-        self.resets[i].alive = false;
-        Ok(i)
-    }
-
     pub fn verify_reset_temporary_password(
         &mut self,
         token: &str,
         temporary_password: &str,
     ) -> Result<usize, Code> {
-        let i = self.validate_reset(token)?;
+        let i = self.validate::<Reset>(token)?;
         if self.resets[i].verified {
             return Err("user_first_factor_already_verified");
         }
@@ -817,21 +847,21 @@ impl Model {
     }
 
     pub fn set_reset_new_password(&mut self, token: &str, password: &str) -> Result<usize, Code> {
-        let i = self.validate_reset(token)?;
+        let i = self.validate::<Reset>(token)?;
         if !self.resets[i].verified {
             return Err("user_first_factor_not_verified");
         }
-        if self.resets[i].new_password.is_some() {
-            return Err("new_password_already_set");
-        }
-        new_password_rules(password)?;
-        self.resets[i].new_password = Some(password.to_owned());
+        set_once(
+            &mut self.resets[i].new_password,
+            password,
+            "new_password_already_set",
+        )?;
         Ok(i)
     }
 
     /// The user's index.
     pub fn complete_reset(&mut self, token: &str) -> Result<usize, Code> {
-        let i = self.validate_reset(token)?;
+        let i = self.validate::<Reset>(token)?;
         if !self.resets[i].verified {
             return Err("user_first_factor_not_verified");
         }

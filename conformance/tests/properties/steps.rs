@@ -586,7 +586,7 @@ impl<'a> Run<'a> {
             GetSignup(tok) => self.get_signup(tok).await?,
             DeleteSignup(tok) => {
                 let token = self.token(Kind::Signup, tok);
-                let expected = unit(self.model.delete_signup(&token));
+                let expected = unit(self.model.delete::<Signup>(&token));
                 let values = self
                     .call("delete_signup", &[("signup_token", &token)], expected)
                     .await?;
@@ -601,7 +601,7 @@ impl<'a> Run<'a> {
             GetSignin(tok) => self.get_signin(tok).await?,
             DeleteSignin(tok) => {
                 let token = self.token(Kind::Signin, tok);
-                let expected = unit(self.model.delete_signin(&token));
+                let expected = unit(self.model.delete::<Signin>(&token));
                 let values = self
                     .call("delete_signin", &[("signin_token", &token)], expected)
                     .await?;
@@ -612,7 +612,7 @@ impl<'a> Run<'a> {
             CompleteSignin(tok) => self.complete_signin(tok).await?,
             GetSession(tok) => {
                 let token = self.token(Kind::Session, tok);
-                let expected = self.model.get_session(&token);
+                let expected = self.model.get::<Session>(&token);
                 let values = self
                     .call("get_session", &[("session_token", &token)], unit(expected))
                     .await?;
@@ -625,7 +625,7 @@ impl<'a> Run<'a> {
             }
             DeleteSession(tok) => {
                 let token = self.token(Kind::Session, tok);
-                let expected = unit(self.model.delete_session(&token));
+                let expected = unit(self.model.delete::<Session>(&token));
                 let values = self
                     .call("delete_session", &[("session_token", &token)], expected)
                     .await?;
@@ -648,7 +648,7 @@ impl<'a> Run<'a> {
             CreateEmailUpdate(tok, email) => self.create_email_update(tok, email).await?,
             GetEmailUpdate(session, tok) => {
                 let (session, token) = self.bound(session, Kind::EmailUpdate, tok);
-                let expected = self.model.get_email_update(&session, &token);
+                let expected = self.model.get_bound::<EmailUpdate>(&session, &token);
                 let values = self
                     .call(
                         "get_user_email_address_update",
@@ -666,7 +666,7 @@ impl<'a> Run<'a> {
             }
             DeleteEmailUpdate(session, tok) => {
                 let (session, token) = self.bound(session, Kind::EmailUpdate, tok);
-                let expected = unit(self.model.delete_email_update(&session, &token));
+                let expected = unit(self.model.delete_bound::<EmailUpdate>(&session, &token));
                 self.bound_call(
                     "delete_user_email_address_update",
                     "user_email_address_update_token",
@@ -711,7 +711,7 @@ impl<'a> Run<'a> {
             CreatePasswordUpdate(tok) => self.create_password_update(tok).await?,
             GetPasswordUpdate(session, tok) => {
                 let (session, token) = self.bound(session, Kind::PasswordUpdate, tok);
-                let expected = self.model.get_password_update(&session, &token);
+                let expected = self.model.get_bound::<PasswordUpdate>(&session, &token);
                 let values = self
                     .call(
                         "get_user_password_update",
@@ -729,7 +729,7 @@ impl<'a> Run<'a> {
             }
             DeletePasswordUpdate(session, tok) => {
                 let (session, token) = self.bound(session, Kind::PasswordUpdate, tok);
-                let expected = unit(self.model.delete_password_update(&session, &token));
+                let expected = unit(self.model.delete_bound::<PasswordUpdate>(&session, &token));
                 self.bound_call(
                     "delete_user_password_update",
                     "user_password_update_token",
@@ -753,7 +753,7 @@ impl<'a> Run<'a> {
             CreateDeletion(tok) => self.create_deletion(tok).await?,
             GetDeletion(session, tok) => {
                 let (session, token) = self.bound(session, Kind::Deletion, tok);
-                let expected = self.model.get_deletion(&session, &token);
+                let expected = self.model.get_bound::<Deletion>(&session, &token);
                 let values = self
                     .call(
                         "get_user_deletion",
@@ -768,7 +768,7 @@ impl<'a> Run<'a> {
             }
             DeleteDeletion(session, tok) => {
                 let (session, token) = self.bound(session, Kind::Deletion, tok);
-                let expected = unit(self.model.delete_deletion(&session, &token));
+                let expected = unit(self.model.delete_bound::<Deletion>(&session, &token));
                 self.bound_call(
                     "delete_user_deletion",
                     "user_deletion_token",
@@ -785,7 +785,7 @@ impl<'a> Run<'a> {
             CreateReset(email) => self.create_reset(email).await?,
             GetReset(tok) => {
                 let token = self.token(Kind::Reset, tok);
-                let expected = self.model.get_reset(&token);
+                let expected = self.model.get::<Reset>(&token);
                 let values = self
                     .call(
                         "get_user_password_reset",
@@ -800,7 +800,7 @@ impl<'a> Run<'a> {
             }
             DeleteReset(tok) => {
                 let token = self.token(Kind::Reset, tok);
-                let expected = unit(self.model.delete_reset(&token));
+                let expected = unit(self.model.delete::<Reset>(&token));
                 let values = self
                     .call(
                         "delete_user_password_reset",
@@ -982,7 +982,7 @@ impl<'a> Run<'a> {
 
     async fn get_signup(&mut self, tok: &Tok) -> Result<bool, Fail> {
         let token = self.token(Kind::Signup, tok);
-        let expected = self.model.get_signup(&token);
+        let expected = self.model.get::<Signup>(&token);
         let values = self
             .call("get_signup", &[("signup_token", &token)], unit(expected))
             .await?;
@@ -1144,7 +1144,7 @@ impl<'a> Run<'a> {
 
     async fn get_signin(&mut self, tok: &Tok) -> Result<bool, Fail> {
         let token = self.token(Kind::Signin, tok);
-        let expected = self.model.get_signin(&token);
+        let expected = self.model.get::<Signin>(&token);
         let values = self
             .call("get_signin", &[("signin_token", &token)], unit(expected))
             .await?;
