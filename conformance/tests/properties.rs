@@ -19,7 +19,7 @@
 
 #[path = "properties/model.rs"]
 mod model;
-#[path = "properties/steps.rs"]
+#[path = "properties/steps/mod.rs"]
 mod steps;
 mod support;
 

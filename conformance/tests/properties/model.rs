@@ -174,7 +174,8 @@ pub struct Validity {
 }
 
 /// A kind of record the model keeps: where, its token, and what ends it.
-pub trait Record: Sized {
+pub trait Record: Sized + 'static {
+    const KIND: Kind;
     const VALIDITY: Validity;
     fn all(model: &Model) -> &[Self];
     fn all_mut(model: &mut Model) -> &mut [Self];
@@ -199,6 +200,7 @@ pub trait Bound: Record {
 macro_rules! record {
     ($record:ident in $records:ident, $validity:expr, owner: |$r:ident| $owner:expr) => {
         impl Record for $record {
+            const KIND: Kind = Kind::$record;
             const VALIDITY: Validity = $validity;
             fn all(model: &Model) -> &[Self] {
                 &model.$records
