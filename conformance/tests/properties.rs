@@ -17,7 +17,7 @@
 //! the manual clock and the fake pwned-passwords API, always runs against our server
 //! in-process.
 
-#[path = "properties/model.rs"]
+#[path = "properties/model/mod.rs"]
 mod model;
 #[path = "properties/steps/mod.rs"]
 mod steps;
