@@ -17,9 +17,9 @@
 //! the manual clock and the fake pwned-passwords API, always runs against our server
 //! in-process.
 
-#[path = "properties/model.rs"]
+#[path = "properties/model/mod.rs"]
 mod model;
-#[path = "properties/steps.rs"]
+#[path = "properties/steps/mod.rs"]
 mod steps;
 mod support;
 

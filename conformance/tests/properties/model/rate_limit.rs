@@ -1,0 +1,58 @@
+//! The rate-limit buckets (§6, §15 #5).
+
+use super::*;
+
+/// The rate-limit buckets (§6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Bucket {
+    /// B_PW, by user.
+    Password,
+    /// B_MAIL, by address.
+    Mail,
+    /// B_CODE, by address.
+    Code,
+    /// B_TMP, by user.
+    Temporary,
+}
+
+const CAPACITY: i64 = 5;
+
+impl Bucket {
+    fn interval(self) -> i64 {
+        match self {
+            Bucket::Mail => 30 * MINUTE,
+            _ => MINUTE,
+        }
+    }
+}
+
+impl Model {
+    // Buckets (§6, §15 #5).
+
+    pub(super) fn refilled(&self, bucket: Bucket, key: &str) -> Option<(i64, i64)> {
+        let &(tokens, last) = self.buckets.get(&(bucket, key.to_owned()))?;
+        let intervals = (self.now - last).max(0) / bucket.interval();
+        Some(if tokens + intervals >= CAPACITY {
+            (CAPACITY, self.now)
+        } else {
+            (tokens + intervals, last + intervals * bucket.interval())
+        })
+    }
+
+    pub(super) fn check(&self, bucket: Bucket, key: &str) -> Result<(), Code> {
+        match self.refilled(bucket, key) {
+            Some((0, _)) => Err("rate_limited"),
+            _ => Ok(()),
+        }
+    }
+
+    pub(super) fn take(&mut self, bucket: Bucket, key: &str) -> Result<(), Code> {
+        let next = match self.refilled(bucket, key) {
+            None => (CAPACITY - 1, self.now),
+            Some((0, _)) => return Err("rate_limited"),
+            Some((tokens, last)) => (tokens - 1, last),
+        };
+        self.buckets.insert((bucket, key.to_owned()), next);
+        Ok(())
+    }
+}
