@@ -5,7 +5,6 @@
 //! environment). E-mails the auth server sends are printed to stdout, so signup codes
 //! and temporary passwords can be read off the terminal. For local development only.
 
-use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,7 +20,6 @@ use tiauth_faroe::app::{self, Overrides};
 use tiauth_faroe::config::{self, Cli, Config, EnvFileStatus, USER_SERVER_HOST};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tracing_subscriber::EnvFilter;
 
 /// A local Tiauth Faroe stack: the auth server plus the mock user server, in one process.
 /// Takes every flag of `tiauth`; e-mails (with their codes) are printed to stdout.
@@ -55,11 +53,7 @@ fn main() -> ExitCode {
         println!("{}", loaded.config.describe());
         return ExitCode::SUCCESS;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(&loaded.config.log_filter))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    tiauth_faroe::logging::init(&loaded.config.log_filter);
     if let EnvFileStatus::DefaultMissing(path) = &loaded.env_file {
         tracing::info!(path = %path.display(), "no env file; using the environment and defaults");
     }

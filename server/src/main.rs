@@ -1,12 +1,10 @@
 //! `tiauth`: the Tiauth Faroe auth server.
 
-use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use tiauth_faroe::app::{self, Overrides};
 use tiauth_faroe::config::{self, Cli, EnvFileStatus};
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse_args(std::env::args_os());
@@ -21,11 +19,7 @@ fn main() -> ExitCode {
         println!("{}", loaded.config.describe());
         return ExitCode::SUCCESS;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(&loaded.config.log_filter))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    tiauth_faroe::logging::init(&loaded.config.log_filter);
     match &loaded.env_file {
         EnvFileStatus::Loaded(path) => tracing::info!(path = %path.display(), "env file loaded"),
         EnvFileStatus::DefaultMissing(path) => tracing::info!(
