@@ -87,6 +87,9 @@ pub struct Model {
     pub resets: Vec<Reset>,
     /// Every token issued, in order.
     pub issued: Vec<(Kind, String)>,
+    /// Each valid token that found its record ended, and what ended it (for the
+    /// coverage report: the runner drains it after each step).
+    pub ended: Vec<(Kind, &'static str)>,
     /// (tokens, last refill) per bucket and key, as §15 #5 defines the arithmetic.
     buckets: HashMap<(Bucket, String), (i64, i64)>,
 }
@@ -135,7 +138,8 @@ pub(super) fn user_key(user: usize) -> String {
 }
 
 impl Model {
-    pub(super) fn user_ok(&self, user: usize) -> bool {
+    /// Whether the user can still sign in: neither deleted nor disabled.
+    pub fn user_ok(&self, user: usize) -> bool {
         let user = &self.users[user];
         !user.deleted && !user.disabled
     }

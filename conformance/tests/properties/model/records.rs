@@ -90,6 +90,18 @@ pub enum Counter {
     Sessions,
 }
 
+impl Counter {
+    /// What moves it, for the coverage report.
+    pub(super) fn moved_by(self) -> &'static str {
+        match self {
+            Counter::Password => "password change",
+            Counter::Email => "e-mail address change",
+            Counter::Disabled => "disabling",
+            Counter::Sessions => "delete_all_sessions",
+        }
+    }
+}
+
 impl Counters {
     pub(super) fn get(&self, counter: Counter) -> u32 {
         match counter {

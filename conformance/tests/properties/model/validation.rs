@@ -9,11 +9,24 @@ impl Model {
     /// secret), if it is still valid. A valid token of a record that has expired, whose
     /// user is gone or disabled, or whose watched counters have moved ends the record.
     pub fn validate<R: Record>(&mut self, token: &str) -> Result<usize, Code> {
-        let validity = R::VALIDITY;
+        let invalid = R::VALIDITY.invalid;
         let i = R::all(self)
             .iter()
             .position(|record| record.alive() && record.token() == token)
-            .ok_or(validity.invalid)?;
+            .ok_or(invalid)?;
+        if let Some(cause) = self.ended_by::<R>(i) {
+            self.ended.push((R::KIND, cause));
+            R::all_mut(self)[i].end();
+            return Err(invalid);
+        }
+        Ok(i)
+    }
+
+    /// What makes record `i` of kind `R` no longer valid, if anything: its lifetime
+    /// over, its user deleted or disabled, or one of the user's counters it watches
+    /// moved since its creation. (Says nothing of a record already ended.)
+    pub fn ended_by<R: Record>(&self, i: usize) -> Option<&'static str> {
+        let validity = R::VALIDITY;
         let record = &R::all(self)[i];
         let age = self.now - record.created();
         let in_lifetime = if validity.valid_at_lifetime {
@@ -21,19 +34,23 @@ impl Model {
         } else {
             age < validity.lifetime
         };
-        let owner_ok = record.owner().is_none_or(|(user, snapshot)| {
-            let counters = self.users[user].counters;
-            self.user_ok(user)
-                && validity
-                    .watched
-                    .iter()
-                    .all(|&counter| snapshot.get(counter) == counters.get(counter))
-        });
-        if !(in_lifetime && owner_ok) {
-            R::all_mut(self)[i].end();
-            return Err(validity.invalid);
+        if !in_lifetime {
+            return Some("expiry");
         }
-        Ok(i)
+        let (user, snapshot) = record.owner()?;
+        if !self.user_ok(user) {
+            return Some(if self.users[user].deleted {
+                "user deletion"
+            } else {
+                "disabling"
+            });
+        }
+        let user = &self.users[user];
+        validity
+            .watched
+            .iter()
+            .find(|&&counter| snapshot.get(counter) != user.counters.get(counter))
+            .map(|counter| counter.moved_by())
     }
 
     pub fn get<R: Record>(&mut self, token: &str) -> Result<usize, Code> {

@@ -32,6 +32,9 @@ pub enum Pick {
     Latest,
     /// The n-th record ever issued of the kind (modulo their number), live or not.
     Nth(u8),
+    /// The newest record of the kind when the last [`super::Step::Pin`] ran (the
+    /// newest now if none has, or none of the kind existed then).
+    Pinned,
 }
 
 /// A token argument.
@@ -60,6 +63,9 @@ pub enum Malformed {
 pub enum SessionTok {
     /// The session the record was created with.
     OfRecord,
+    /// Another session than the record's: the newest valid one of the record's user,
+    /// else the newest valid one of any user, else the record's.
+    Sibling,
     Other(Tok),
 }
 
@@ -127,6 +133,12 @@ impl Run<'_> {
             (0, _) => None,
             (n, Pick::Latest) => Some(n - 1),
             (n, Pick::Nth(k)) => Some(usize::from(k) % n),
+            (n, Pick::Pinned) => Some(
+                self.pinned
+                    .iter()
+                    .find(|(pinned, _)| *pinned == kind)
+                    .map_or(n - 1, |&(_, i)| i),
+            ),
         }
     }
 
@@ -171,8 +183,51 @@ impl Run<'_> {
                 Some(s) => self.model.sessions[s].token.clone(),
                 None => self.token(Kind::Session, &Tok::Issued(Pick::Latest)),
             },
+            SessionTok::Sibling => match self.picked::<R, _>(tok, |record| record.session()) {
+                Some(s) => self.sibling(s),
+                None => self.token(Kind::Session, &Tok::Issued(Pick::Latest)),
+            },
         };
         (session, self.token(R::KIND, tok))
+    }
+
+    /// The token of another session than `s`, as [`SessionTok::Sibling`] says.
+    fn sibling(&self, s: usize) -> String {
+        let sessions = &self.model.sessions;
+        let user = sessions[s].user;
+        let newest = |same_user: bool| {
+            sessions
+                .iter()
+                .enumerate()
+                .rev()
+                .find(|&(i, other)| {
+                    i != s
+                        && (!same_user || other.user == user)
+                        && other.alive
+                        && self.model.ended_by::<Session>(i).is_none()
+                })
+                .map(|(_, other)| other.token.clone())
+        };
+        newest(true)
+            .or_else(|| newest(false))
+            .unwrap_or_else(|| sessions[s].token.clone())
+    }
+
+    /// The records [`Pick::Pinned`] refers to from now on: the newest of each kind.
+    pub(super) fn pin(&mut self) {
+        let kinds = [
+            Kind::Signup,
+            Kind::Signin,
+            Kind::Session,
+            Kind::EmailUpdate,
+            Kind::PasswordUpdate,
+            Kind::Deletion,
+            Kind::Reset,
+        ];
+        self.pinned = kinds
+            .into_iter()
+            .filter_map(|kind| Some((kind, self.tokens(kind).len().checked_sub(1)?)))
+            .collect();
     }
 
     pub(super) fn code(&self, sent: Option<&str>, guess: CodeGuess) -> String {

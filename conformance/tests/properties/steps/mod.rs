@@ -101,6 +101,22 @@ pub enum Step {
         times: u8,
         step: Box<Step>,
     },
+    /// Steps one after the other, each played whatever the one before did.
+    Seq(Vec<Step>),
+    /// The step with its addresses of existing users (the signin, reset, signup and
+    /// disabling addresses) replaced by the current address of the newest session's
+    /// user, if there is a session.
+    OfUser(Box<Step>),
+    /// Pins the newest record of each kind for [`Pick::Pinned`].
+    Pin,
+    /// Nothing if the newest session is still valid; else signs in (with their
+    /// password) the newest user who can sign in, or if there is none, registers the
+    /// first of `emails` no user has, with `password`: for the steps after it that act
+    /// on the newest session.
+    EnsureSession {
+        emails: [Email; 2],
+        password: Password,
+    },
 
     // Outside the protocol.
     /// The user server's `update_user` on the user with this address (if any).
@@ -112,6 +128,33 @@ pub enum Step {
     Advance {
         seconds: i64,
     },
+}
+
+impl Step {
+    /// This step with the addresses that name an existing user replaced by `address`.
+    fn with_email(&self, address: &str) -> Step {
+        use Step::*;
+        let email = Email(address.to_owned());
+        match self.clone() {
+            Register { password, .. } => Register { email, password },
+            SignIn { password, .. } => SignIn { email, password },
+            ResetPassword { temporary, new, .. } => ResetPassword {
+                email,
+                temporary,
+                new,
+            },
+            CreateSignup(_) => CreateSignup(email),
+            CreateSignin(_) => CreateSignin(email),
+            CreateReset(_) => CreateReset(email),
+            SetDisabled { disabled, .. } => SetDisabled { email, disabled },
+            Repeat { times, step } => Repeat {
+                times,
+                step: Box::new(step.with_email(address)),
+            },
+            Seq(steps) => Seq(steps.iter().map(|step| step.with_email(address)).collect()),
+            other => other,
+        }
+    }
 }
 
 /// How `created_at` must relate to the clock.
@@ -130,6 +173,8 @@ pub struct Run<'a> {
     pub clock: Clock,
     /// Every record id the server returned this case.
     ids: HashSet<String>,
+    /// The record of each kind [`Pick::Pinned`] picks.
+    pinned: Vec<(Kind, usize)>,
     /// One line per action, for failure messages.
     pub log: Vec<String>,
     /// (action, `ok` or error code) of each action not yet collected.
@@ -149,6 +194,7 @@ impl<'a> Run<'a> {
             model: Model::default(),
             clock,
             ids: HashSet::new(),
+            pinned: Vec::new(),
             log: Vec::new(),
             outcomes: Vec::new(),
         }
@@ -359,6 +405,54 @@ impl<'a> Run<'a> {
                     ok = Box::pin(self.step(step)).await?;
                 }
                 ok
+            }
+            Seq(steps) => {
+                let mut ok = false;
+                for step in steps {
+                    ok = Box::pin(self.step(step)).await?;
+                }
+                ok
+            }
+            OfUser(step) => {
+                let user = self.model.sessions.last().map(|session| session.user);
+                let step = match user {
+                    Some(user) => step.with_email(&self.model.users[user].email),
+                    None => (**step).clone(),
+                };
+                Box::pin(self.step(&step)).await?
+            }
+            EnsureSession { emails, password } => {
+                let model = &self.model;
+                let newest = model.sessions.len().checked_sub(1);
+                if newest.is_some_and(|s| {
+                    model.sessions[s].alive && model.ended_by::<Session>(s).is_none()
+                }) {
+                    return Ok(true);
+                }
+                let user = (0..model.users.len())
+                    .rev()
+                    .find(|&user| model.user_ok(user));
+                let step = match user {
+                    Some(user) => SignIn {
+                        email: Email(model.users[user].email.clone()),
+                        password: Guess::Current,
+                    },
+                    None => Register {
+                        email: emails
+                            .iter()
+                            .find(|email| model.user_by_email(&email.0).is_none())
+                            .unwrap_or(&emails[0])
+                            .clone(),
+                        password: password.clone(),
+                    },
+                };
+                self.log.push(format!("no valid newest session: {step:?}"));
+                Box::pin(self.step(&step)).await?
+            }
+            Pin => {
+                self.pin();
+                self.log.push("pinned the newest records".to_owned());
+                true
             }
             SetDisabled { email, disabled } => {
                 let Some(user) = self.model.user_by_email(&email.0) else {
