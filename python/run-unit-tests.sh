@@ -21,17 +21,21 @@ if [[ ! -x "$venv/bin/python" ]]; then
     "$python" -m venv "$venv"
 fi
 pip=("$venv/bin/python" -m pip --quiet --disable-pip-version-check)
-"${pip[@]}" install -e "$here/client[httpx]" -e "$here/user-server" "pytest>=7"
+# The build backend goes into the venv once, instead of into a fresh build
+# environment for every package.
+"${pip[@]}" install "hatchling>=1.27" editables
+pip+=(install --no-build-isolation)
+"${pip[@]}" -e "$here/client[httpx]" -e "$here/user-server" "pytest>=7"
 # The reference server depends on ../user-server by a file URL; --no-deps keeps the
 # editable copy installed just above.
-"${pip[@]}" install --no-deps -e "$here/sync-reference-server"
+"${pip[@]}" --no-deps -e "$here/sync-reference-server"
 echo "== $("$venv/bin/python" -c 'import platform; print("CPython", platform.python_version())') ($venv)"
 
 status=0
 if [[ "${TYPECHECK:-1}" != 0 ]]; then
-    "${pip[@]}" install "mypy==2.4.1" "pyright==1.1.414"
+    "${pip[@]}" "mypy==2.4.1" "pyright==1.1.414"
     echo "== mypy --strict"
-    (cd "$here" && "$venv/bin/mypy" --strict --cache-dir /dev/null -p tiauth_faroe.client \
+    (cd "$here" && "$venv/bin/mypy" --strict --cache-dir "$venv/.mypy_cache" -p tiauth_faroe.client \
         -p tiauth_faroe.user_server -p tiauth_faroe.sync_reference_server) || status=1
     echo "== pyright"
     (cd "$here" && "$venv/bin/pyright" --pythonpath "$venv/bin/python" \
