@@ -151,3 +151,14 @@ def test_model_mappers_and_loads_typed() -> None:
     assert map_json_object_to_signin(MODELS["signin"]).user_id == "1_alice"
     assert map_json_object_to_session(MODELS["session"]).expires_at == MODELS["session"]["expires_at"]
     assert loads_typed(s=json.dumps({"a": [1, None]})) == {"a": [1, None]}
+
+
+@pytest.mark.parametrize("row", ACTIONS, ids=[row[0] for row in ACTIONS])
+def test_every_action_has_a_one_line_docstring_with_its_errors(row: Any) -> None:
+    action, error_code = row[0], row[5]
+    for function in (getattr(SyncClient, action), getattr(AsyncClient, action), getattr(logic, action)):
+        doc = function.__doc__ or ""
+        assert "\n" not in doc.strip()
+        summary, _, errors = doc.partition("; errors: ")
+        assert summary and errors.endswith(".")
+        assert error_code in errors.rstrip(".").split(", ")
