@@ -30,6 +30,8 @@ ANSWER = json.dumps({"ok": False, "action_invocation_id": "x" * 24, "error_code"
 def slow_server(delay: float) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        wbufsize = 1 << 16  # one segment per response (see the reference server)
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))

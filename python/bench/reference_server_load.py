@@ -6,7 +6,9 @@ signup flow, then drives ``get_session`` (one ``get_user`` call to the reference
 server each, with tiauth's user cache off) from CONCURRENCY clients, each with one
 keep-alive connection and one request in flight, for SECONDS. ``GET /alive`` at the
 same concurrency is measured first: the ceiling of tiauth and this load generator
-on this machine, which the get_session figures are given against.
+on this machine, which the get_session figures are given against; the same
+get_session load with the Rust mock-backend as user server (when its binary is
+next to tiauth's, or MOCK_BACKEND_BIN) is the baseline of a fast user server.
 
     python python/bench/reference_server_load.py [--concurrency 64] [--seconds 10]
 
@@ -39,18 +41,19 @@ def drain(process: "subprocess.Popen[str]") -> None:
     threading.Thread(target=lambda: [None for _ in process.stdout or []], daemon=True).start()
 
 
-def start_reference_server() -> Tuple["subprocess.Popen[str]", int]:
+def start_user_server(command: List[str]) -> Tuple["subprocess.Popen[str]", int]:
+    """Starts a user server on 127.0.0.2, port 0, and reads the port it prints."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tiauth_faroe.sync_reference_server", "--host", "127.0.0.2",
-         "--port", "0", "--quiet"],
+        command + ["--host", "127.0.0.2", "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
-    if not line.startswith("Server running on"):
-        raise SystemExit(f"reference server did not start: {line}")
+    match = re.search(r"(?:Server running on |listening on http://)[0-9.]+:([0-9]+)", line)
+    if match is None:
+        raise SystemExit(f"{command[0]} did not start: {line}")
     drain(process)
-    return process, int(line.strip().rsplit(":", 1)[1])
+    return process, int(match.group(1))
 
 
 def start_tiauth(binary: Path, private_port: int, db: Path) -> Tuple["subprocess.Popen[str]", int]:
@@ -139,35 +142,53 @@ def run_load(port: int, request: bytes, expect: bytes, concurrency: int, seconds
             "errors": sum(errors.values()), "error_kinds": errors}  # type: ignore[dict-item]
 
 
+def measure(user_server: List[str], binary: Path, work: Path, concurrency: int,
+            seconds: float, with_ceiling: bool) -> Dict[str, Dict[str, float]]:
+    """The rows measured against one tiauth + user server pair."""
+    server, user_port = start_user_server(user_server)
+    tiauth, auth_port = start_tiauth(binary, user_port, work / f"tiauth-{user_port}.sqlite")
+    rows = {}
+    try:
+        token = make_session(f"http://127.0.0.1:{auth_port}", f"http://127.0.0.2:{user_port}")
+        body = json.dumps({"action": "get_session", "arguments": {"session_token": token}}).encode()
+        get_session = (b"POST / HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                       b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        warm_up = min(1.0, seconds / 5)
+        if with_ceiling:
+            alive = b"GET /alive HTTP/1.1\r\nHost: bench\r\n\r\n"
+            run_load(auth_port, alive, b"", concurrency, warm_up)
+            rows["alive"] = run_load(auth_port, alive, b"", concurrency, seconds)
+        run_load(auth_port, get_session, b'"ok":true', concurrency, warm_up)
+        rows["get_session"] = run_load(auth_port, get_session, b'"ok":true', concurrency, seconds)
+    finally:
+        for process in (tiauth, server):
+            process.terminate()
+            process.wait()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     binary = Path(os.environ.get("TIAUTH_BIN", REPOSITORY / "target" / "debug" / "tiauth"))
+    mock = Path(os.environ.get("MOCK_BACKEND_BIN", binary.parent / "mock-backend"))
+    print(f"tiauth {binary} | concurrency {args.concurrency}, {args.seconds:g} s per row")
+    table = []
     with tempfile.TemporaryDirectory() as work:
-        reference, user_port = start_reference_server()
-        tiauth, auth_port = start_tiauth(binary, user_port, Path(work) / "tiauth.sqlite")
-        try:
-            token = make_session(f"http://127.0.0.1:{auth_port}", f"http://127.0.0.2:{user_port}")
-            alive = b"GET /alive HTTP/1.1\r\nHost: bench\r\n\r\n"
-            body = json.dumps({"action": "get_session", "arguments": {"session_token": token}}).encode()
-            get_session = (b"POST / HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                           b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-            print(f"tiauth {binary} | reference server on 127.0.0.2:{user_port} | "
-                  f"concurrency {args.concurrency}, {args.seconds:g} s per row")
-            run_load(auth_port, alive, b"", args.concurrency, min(1.0, args.seconds))  # warm-up
-            ceiling = run_load(auth_port, alive, b"", args.concurrency, args.seconds)
-            run_load(auth_port, get_session, b'"ok":true', args.concurrency, min(1.0, args.seconds))
-            session = run_load(auth_port, get_session, b'"ok":true', args.concurrency, args.seconds)
-        finally:
-            tiauth.terminate()
-            reference.terminate()
-            tiauth.wait()
-            reference.wait()
+        reference = measure([sys.executable, "-m", "tiauth_faroe.sync_reference_server", "--quiet"],
+                            binary, Path(work), args.concurrency, args.seconds, with_ceiling=True)
+        table.append(("GET /alive (ceiling)", reference["alive"]))
+        table.append(("get_session, reference server", reference["get_session"]))
+        if mock.is_file():
+            baseline = measure([str(mock)], binary, Path(work), args.concurrency, args.seconds,
+                               with_ceiling=False)
+            table.append(("get_session, Rust mock-backend", baseline["get_session"]))
+    ceiling = table[0][1]["rate"]
     print(f"{'row':<34}{'req/s':>9}{'vs alive':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'conn. errors':>14}")
-    for name, row in (("GET /alive (ceiling)", ceiling), ("get_session via reference server", session)):
-        print(f"{name:<34}{row['rate']:>9.0f}{row['rate'] / ceiling['rate']:>10.2f}{row['p50']:>9.1f}"
+    for name, row in table:
+        print(f"{name:<34}{row['rate']:>9.0f}{row['rate'] / ceiling:>10.2f}{row['p50']:>9.1f}"
               f"{row['p99']:>9.1f}{row['max']:>9.1f}{row['errors']:>14.0f}")
         if row["error_kinds"]:
             print(f"    errors: {row['error_kinds']}")

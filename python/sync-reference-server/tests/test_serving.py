@@ -5,16 +5,22 @@ connections closed after an unreadable body, and no non-loopback address without
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import socket
 import threading
+from typing import Any, Optional
 
 import pytest
 
 from tiauth_faroe.sync_reference_server import RemoteAddressRefused, create_server
 from tiauth_faroe.sync_reference_server import cli
 from tiauth_faroe.sync_reference_server.cli import main
-from tiauth_faroe.sync_reference_server.server import LISTEN_BACKLOG, is_loopback
+from tiauth_faroe.sync_reference_server.server import (
+    LISTEN_BACKLOG,
+    ReferenceRequestHandler,
+    is_loopback,
+)
 
 from conftest import Running
 
@@ -111,3 +117,58 @@ def test_concurrent_connections_each_get_answers(srv: Running) -> None:
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+class _RecordingRaw(io.RawIOBase):
+    """The socket's send side: records each write (one write is one send call)."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.writes.append(bytes(data))
+        return len(data)
+
+
+class _FakeConnection:
+    def __init__(self, incoming: bytes) -> None:
+        self.incoming = incoming
+        self.sent = _RecordingRaw()
+        self.options: list[tuple[int, int, int]] = []
+
+    def settimeout(self, timeout: Optional[float]) -> None:
+        pass
+
+    def setsockopt(self, level: int, option: int, value: int) -> None:
+        self.options.append((level, option, int(value)))
+
+    def sendall(self, data: bytes) -> None:  # used when writes are unbuffered
+        self.sent.write(data)
+
+    def makefile(self, mode: str, buffering: int) -> Any:
+        if "r" in mode:
+            return io.BufferedReader(io.BytesIO(self.incoming))  # type: ignore[arg-type]
+        return io.BufferedWriter(self.sent, buffer_size=buffering)
+
+    def close(self) -> None:
+        pass
+
+
+def test_each_response_leaves_in_one_send_without_nagle() -> None:
+    # Headers and body in separate sends would make a kept-alive client wait for
+    # its delayed ACK before the body arrives (about 40 ms per request).
+    body = json.dumps({"action": "get_user", "arguments": {"user_id": "1_x"}}).encode()
+    request = b"POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    connection = _FakeConnection(request * 2 + b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    server = create_server("127.0.0.1", 0)
+    try:
+        ReferenceRequestHandler(connection, ("127.0.0.1", 1), server)  # type: ignore[arg-type]
+    finally:
+        server.server_close()
+    assert len(connection.sent.writes) == 3
+    assert all(write.startswith(b"HTTP/1.1 200") for write in connection.sent.writes)
+    assert connection.sent.writes[2].endswith(b'{"status":"ok"}')
+    assert (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) in connection.options
