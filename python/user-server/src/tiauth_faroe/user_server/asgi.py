@@ -19,13 +19,18 @@ from typing import Any, Awaitable, Callable, Dict, List, MutableMapping, Optiona
 
 from .emails import AsyncEmailSender, parse_email
 from .models import AsyncServer, HttpResult
-from .processing import bad_request, handle_http_request_async, logger
+from .processing import (
+    INTERNAL_SERVER_ERROR,
+    bad_request,
+    error_result,
+    handle_http_request_async,
+    logger,
+)
 from .routing import (
     EMPTY_OK,
     MAX_BODY_BYTES,
     TOO_LARGE,
     decode_json,
-    error_result,
     not_found,
     route_of,
 )
@@ -60,7 +65,7 @@ def create_asgi_app(
             await email_sender.send_email(message)
         except Exception as error:  # the auth server sees a 500 and fails the action
             logger.error("sending a %s e-mail failed: %s: %s", message.TYPE, type(error).__name__, error)
-            return error_result(500, "Internal Server Error")
+            return INTERNAL_SERVER_ERROR
         return EMPTY_OK
 
     handlers: Dict[str, Callable[[bytes], Awaitable[HttpResult]]] = {

@@ -153,17 +153,18 @@ async def handle_request_async(request_json_object: Any, server: AsyncServer) ->
     return _finish(generator, outcome)
 
 
-def _error(status_code: int, message: str) -> HttpResult:
+def error_result(status_code: int, message: str) -> HttpResult:
+    """An answer with ``{"error": message, "status_code": status_code}``."""
     body = json.dumps({"error": message, "status_code": status_code})
     return HttpResult(status_code, body, message)
 
 
 def bad_request(message: str) -> HttpResult:
     """A 400 answer with ``{"error": message, "status_code": 400}``."""
-    return _error(400, message)
+    return error_result(400, message)
 
 
-INTERNAL_SERVER_ERROR = _error(500, "Internal Server Error")
+INTERNAL_SERVER_ERROR = error_result(500, "Internal Server Error")
 
 
 def _start(

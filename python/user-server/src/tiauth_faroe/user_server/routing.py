@@ -6,19 +6,12 @@ import json
 from typing import Any, Union
 
 from .models import HttpResult
-from .processing import bad_request
+from .processing import bad_request, error_result
 
 #: The largest request body the adapters read.
 MAX_BODY_BYTES = 1 << 20
 
 EMPTY_OK = HttpResult(200, "{}")
-
-
-def error_result(status_code: int, message: str) -> HttpResult:
-    """An answer with ``{"error": message, "status_code": status_code}``."""
-    return HttpResult(
-        status_code, json.dumps({"error": message, "status_code": status_code}), message
-    )
 
 
 TOO_LARGE = error_result(413, "Request body too large")

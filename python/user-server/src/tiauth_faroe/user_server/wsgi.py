@@ -15,13 +15,18 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from .emails import SyncEmailSender, parse_email
 from .models import HttpResult, SyncServer
-from .processing import bad_request, handle_http_request_sync, logger
+from .processing import (
+    INTERNAL_SERVER_ERROR,
+    bad_request,
+    error_result,
+    handle_http_request_sync,
+    logger,
+)
 from .routing import (
     EMPTY_OK,
     MAX_BODY_BYTES,
     TOO_LARGE,
     decode_json,
-    error_result,
     not_found,
     route_of,
 )
@@ -65,7 +70,7 @@ def create_wsgi_app(
             email_sender.send_email(message)
         except Exception as error:  # the auth server sees a 500 and fails the action
             logger.error("sending a %s e-mail failed: %s: %s", message.TYPE, type(error).__name__, error)
-            return error_result(500, "Internal Server Error")
+            return INTERNAL_SERVER_ERROR
         return EMPTY_OK
 
     handlers: Dict[str, Callable[[bytes], HttpResult]] = {"/invoke": invoke, "/email": email}
