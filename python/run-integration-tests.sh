@@ -14,7 +14,7 @@ python="${PYTHON:-python3}"
 : "${USER_SERVER_URL:?set USER_SERVER_URL to the user server URL}"
 
 if [[ $# -ge 1 && -n "$1" ]]; then
-    venv="$1"
+    venv="$(realpath -m -- "$1")" # absolute, as the suite runs from client/
     shift
 else
     venv="$(mktemp -d)/venv"

@@ -59,7 +59,8 @@ def test_there_are_39_actions_and_both_clients_have_exactly_them():
         public = {
             name
             for name, _ in inspect.getmembers(cls, inspect.isfunction)
-            if not name.startswith("_") and name != "send_action_invocation_request"
+            if not name.startswith("_")
+            and name not in ("send_action_invocation_request", "manage_action_invocation_request")
         }
         assert public == set(ACTION_IDS)
 
@@ -214,16 +215,16 @@ def _model_field_cases():
             else:
                 or_none = " or None" if (model == "session" and field == "expires_at") else ""
                 # booleans are never integers
-                cases.append((row, field, True, f"Invalid '{field}' field: not a int{or_none}"))
-                cases.append((row, field, "1700000000", f"Invalid '{field}' field: not a int{or_none}"))
-                cases.append((row, field, 1.5, f"Invalid '{field}' field: not a int{or_none}"))
+                cases.append((row, field, True, f"Invalid '{field}' field: not an int{or_none}"))
+                cases.append((row, field, "1700000000", f"Invalid '{field}' field: not an int{or_none}"))
+                cases.append((row, field, 1.5, f"Invalid '{field}' field: not an int{or_none}"))
                 if field == "created_at":
                     cases.append((row, field, -1, "Invalid 'created_at' field: negative timestamp"))
                 if field == "expires_at":
                     cases.append((row, field, 0, "Invalid 'expires_at' field: non-positive timestamp"))
                     cases.append((row, field, -5, "Invalid 'expires_at' field: non-positive timestamp"))
                 if field == "expires_at" and model != "session":
-                    cases.append((row, field, None, "Invalid 'expires_at' field: not a int"))
+                    cases.append((row, field, None, "Invalid 'expires_at' field: not an int"))
     return cases
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -493,14 +494,14 @@ def test_command_line_entry_point():
         process.stdout.close()
 
 
-def test_internal_failure_is_json_500(srv, capsys):
+def test_internal_failure_is_json_500(srv, caplog):
     def broken(effect):
         raise RuntimeError("boom")
 
     srv.server.state.store.execute_effect = broken
     assert srv.invoke("get_user", user_id="1_a") == (500, {"error": "Internal Server Error", "status_code": 500})
     assert srv.raw("GET", "/health")[0] == 200  # still serving
-    assert "Error: RuntimeError: boom" in capsys.readouterr().err
+    assert re.search(r"GetUserEffect \(action invocation [a-z2-9]{24}\) failed: RuntimeError: boom", caplog.text)
 
 
 def test_malformed_request_line_is_json_400(srv):

@@ -1,4 +1,5 @@
-"""Every effect, every result kind and every request error path, sync and async."""
+"""handle_http_request_sync/async: every effect, every result kind and every
+request error path, sync and async, each answered with a status and a JSON body."""
 
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ from tiauth_faroe.user_server import (
     GetUserByEmailAddressEffect,
     GetUserEffect,
     IncrementUserSessionsCounterEffect,
-    ServerResult,
+    HttpResult,
     UpdateUserEmailAddressEffect,
     UpdateUserPasswordHashEffect,
     User,
     generate_action_invocation_id,
-    handle_request_async,
-    handle_request_sync,
+    handle_http_request_async,
+    handle_http_request_sync,
 )
 
 HASH = b"\x00\x01hash-bytes\xff"
@@ -136,9 +137,9 @@ class AsyncRecorder(Recorder):
 def handle(kind, obj, outcome=None, raise_=None):
     if kind == "sync":
         server = Recorder(outcome, raise_)
-        return handle_request_sync(obj, server), server
+        return handle_http_request_sync(obj, server), server
     server = AsyncRecorder(outcome, raise_)
-    return asyncio.run(handle_request_async(obj, server)), server
+    return asyncio.run(handle_http_request_async(obj, server)), server
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -191,26 +192,34 @@ def test_action_error_response(action, code, raised, kind):
     else:
         result, server = handle(kind, {"action": action, "arguments": arguments}, ActionError(code))
     aid = server.effects[0].action_invocation_id
-    assert result == ServerResult(
+    assert result == HttpResult(
+        status_code=200,
         response_json=json.dumps({"ok": False, "action_invocation_id": aid, "error_code": code}),
         error=code,
-        status_code=200,
     )
 
 
+INTERNAL = HttpResult(500, json.dumps({"error": "Internal Server Error", "status_code": 500}), "Internal Server Error")
+
+
 @pytest.mark.parametrize("action", list(REQUESTS))
-def test_wrong_outcome_type_is_a_type_error(action, kind):
+def test_wrong_outcome_type_is_a_logged_500(action, kind, caplog):
     arguments, _, returns_user = REQUESTS[action]
-    bad = None if returns_user else USER
-    with pytest.raises(TypeError):
-        handle(kind, {"action": action, "arguments": arguments}, bad)
-    with pytest.raises(TypeError):
-        handle(kind, {"action": action, "arguments": arguments}, "something")
+    for bad in (None if returns_user else USER, "something"):
+        caplog.clear()
+        result, server = handle(kind, {"action": action, "arguments": arguments}, bad)
+        assert result == INTERNAL
+        aid = server.effects[0].action_invocation_id
+        assert aid in caplog.text and "TypeError" in caplog.text
 
 
-def test_other_exceptions_propagate(kind):
-    with pytest.raises(RuntimeError):
-        handle(kind, {"action": "get_user", "arguments": {"user_id": "x"}}, raise_=RuntimeError("db"))
+def test_other_exceptions_are_a_logged_500_without_secrets(kind, caplog):
+    arguments = REQUESTS["create_user"][0]
+    result, server = handle(kind, {"action": "create_user", "arguments": arguments}, raise_=RuntimeError("db down"))
+    assert result == INTERNAL
+    aid = server.effects[0].action_invocation_id
+    assert f"CreateUserEffect (action invocation {aid}) failed: RuntimeError: db down" in caplog.text
+    assert HASH_B64 not in caplog.text and repr(HASH) not in caplog.text and repr(SALT) not in caplog.text
 
 
 def assert_bad_request(result, message):

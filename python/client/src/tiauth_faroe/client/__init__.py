@@ -34,6 +34,8 @@ from .models import (
     GetUserPasswordResetActionSuccessResult,
     CompleteUserPasswordResetActionSuccessResult,
     ActionResult,
+    ActionParseResult,
+    ActionParseSuccessResult,
     JSONDict,
     JSONValue,
 )
@@ -71,6 +73,8 @@ __all__ = [
     "GetUserPasswordResetActionSuccessResult",
     "CompleteUserPasswordResetActionSuccessResult",
     "ActionResult",
+    "ActionParseResult",
+    "ActionParseSuccessResult",
     "JSONDict",
     "JSONValue",
 ]

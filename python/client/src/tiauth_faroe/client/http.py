@@ -21,6 +21,7 @@ import urllib.request
 from typing import Mapping, Optional
 
 from .clients import AsyncClient, SyncClient
+from .logic import loads_typed
 from .models import JSONValue
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -50,13 +51,34 @@ class ActionInvocationRejectedError(ActionInvocationHTTPError):
         )
 
 
-def _normalise_url(base_url: str) -> str:
+def normalise_url(base_url: str) -> str:
+    """The URL actions are posted to: ``base_url``, with ``/`` when it has no path."""
     if "://" not in base_url:
         raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
     scheme, rest = base_url.split("://", 1)
     if "/" not in rest:
         return f"{scheme}://{rest}/"
     return base_url
+
+
+def encode_action_invocation(body: JSONValue) -> bytes:
+    """The request body: compact JSON in UTF-8."""
+    return json.dumps(body, separators=(",", ":")).encode("utf-8")
+
+
+REQUEST_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+
+
+def decode_answer(status: int, payload: bytes) -> JSONValue:
+    """The decoded JSON of a 200 answer; raises for any other status."""
+    if status == 400:
+        raise ActionInvocationRejectedError(status, payload)
+    if status != 200:
+        raise ActionInvocationHTTPError(status, payload)
+    try:
+        return loads_typed(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"response body is not valid JSON: {error}") from None
 
 
 def post_action_invocation(
@@ -66,11 +88,10 @@ def post_action_invocation(
     headers: Optional[Mapping[str, str]] = None,
 ) -> JSONValue:
     """POSTs ``body`` as JSON to ``url`` and returns the decoded 200 response."""
-    data = json.dumps(body, separators=(",", ":")).encode("utf-8")
-    request_headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if headers:
-        request_headers.update(headers)
-    request = urllib.request.Request(url, data=data, headers=request_headers, method="POST")
+    request_headers = {**REQUEST_HEADERS, **(headers or {})}
+    request = urllib.request.Request(
+        url, data=encode_action_invocation(body), headers=request_headers, method="POST"
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             status = response.status
@@ -79,14 +100,7 @@ def post_action_invocation(
         status = error.code
         payload = error.read() or b""
         error.close()
-    if status == 400:
-        raise ActionInvocationRejectedError(status, payload)
-    if status != 200:
-        raise ActionInvocationHTTPError(status, payload)
-    try:
-        return json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"response body is not valid JSON: {error}") from None
+    return decode_answer(status, payload)
 
 
 class HttpSyncClient(SyncClient):
@@ -100,7 +114,7 @@ class HttpSyncClient(SyncClient):
         timeout: Optional[float] = DEFAULT_TIMEOUT_SECONDS,
         headers: Optional[Mapping[str, str]] = None,
     ) -> None:
-        self.url = _normalise_url(base_url)
+        self.url = normalise_url(base_url)
         self.timeout = timeout
         self.headers = dict(headers or {})
 
@@ -109,7 +123,9 @@ class HttpSyncClient(SyncClient):
 
 
 class HttpAsyncClient(AsyncClient):
-    """:class:`AsyncClient` over HTTP; each request runs urllib in a worker thread."""
+    """:class:`AsyncClient` over HTTP; each request runs urllib in a worker thread
+    (the default executor's, so only a few run at once: for many concurrent calls
+    use :class:`tiauth_faroe.client.httpx_clients.HttpxAsyncClient`)."""
 
     def __init__(
         self,
@@ -117,11 +133,11 @@ class HttpAsyncClient(AsyncClient):
         timeout: Optional[float] = DEFAULT_TIMEOUT_SECONDS,
         headers: Optional[Mapping[str, str]] = None,
     ) -> None:
-        self.url = _normalise_url(base_url)
+        self.url = normalise_url(base_url)
         self.timeout = timeout
         self.headers = dict(headers or {})
 
-    async def send_action_invocation_request(self, body: JSONValue) -> JSONValue:
+    async def send_action_invocation_request(self, _body: JSONValue) -> JSONValue:
         return await asyncio.to_thread(
-            post_action_invocation, self.url, body, self.timeout, self.headers
+            post_action_invocation, self.url, _body, self.timeout, self.headers
         )

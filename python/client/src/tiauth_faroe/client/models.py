@@ -1,8 +1,10 @@
-"""Result types returned by the client.
+"""Result types returned by the client (frozen, slotted dataclasses).
 
 Every action returns either its success result or an :class:`ActionErrorResult`.
 Actions that return no values use :class:`ActionSuccessResult`; every action that
 returns values has a success class of its own, named after the action.
+:class:`ActionParseSuccessResult` is the intermediate form the sans-IO generators of
+:mod:`tiauth_faroe.client.logic` receive: the envelope checked, the values not yet.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ JSONDict = Dict[str, JSONValue]
 # --- models -----------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Signup:
     id: str
     email_address: str
@@ -27,7 +29,7 @@ class Signup:
     expires_at: int
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Signin:
     id: str
     user_id: str
@@ -36,7 +38,7 @@ class Signin:
     expires_at: int
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Session:
     id: str
     user_id: str
@@ -45,7 +47,7 @@ class Session:
     expires_at: Optional[int]
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class UserEmailAddressUpdate:
     id: str
     user_id: str
@@ -57,7 +59,7 @@ class UserEmailAddressUpdate:
     expires_at: int
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class UserPasswordUpdate:
     id: str
     user_id: str
@@ -68,7 +70,7 @@ class UserPasswordUpdate:
     expires_at: int
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class UserDeletion:
     id: str
     user_id: str
@@ -78,7 +80,7 @@ class UserDeletion:
     expires_at: int
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class UserPasswordReset:
     id: str
     user_id: str
@@ -91,13 +93,13 @@ class UserPasswordReset:
 # --- generic results --------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class ActionSuccessResult:
     action_invocation_id: str
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class ActionErrorResult:
     action_invocation_id: str
     error_code: str
@@ -107,10 +109,26 @@ class ActionErrorResult:
 ActionResult = Union[ActionSuccessResult, ActionErrorResult]
 
 
+@dataclass(frozen=True, slots=True)
+class ActionParseSuccessResult:
+    """An ``ok: true`` answer whose ``values`` (None when absent) are not yet read."""
+
+    action_invocation_id: str
+    values: Optional[JSONDict]
+
+    def as_success(self) -> ActionSuccessResult:
+        """The plain success result, for actions that return no values."""
+        return ActionSuccessResult(action_invocation_id=self.action_invocation_id)
+
+
+# What a sans-IO action generator is sent: the checked envelope of the answer.
+ActionParseResult = Union[ActionParseSuccessResult, ActionErrorResult]
+
+
 # --- per-action success results -----------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class CreateSignupActionSuccessResult:
     action_invocation_id: str
     signup: Signup
@@ -118,14 +136,14 @@ class CreateSignupActionSuccessResult:
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class GetSignupActionSuccessResult:
     action_invocation_id: str
     signup: Signup
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class CompleteSignupActionSuccessResult:
     action_invocation_id: str
     session: Session
@@ -133,7 +151,7 @@ class CompleteSignupActionSuccessResult:
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class CreateSigninActionSuccessResult:
     action_invocation_id: str
     signin: Signin
@@ -141,14 +159,14 @@ class CreateSigninActionSuccessResult:
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class GetSigninActionSuccessResult:
     action_invocation_id: str
     signin: Signin
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class CompleteSigninActionSuccessResult:
     action_invocation_id: str
     session: Session
@@ -156,14 +174,14 @@ class CompleteSigninActionSuccessResult:
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class GetSessionActionSuccessResult:
     action_invocation_id: str
     session: Session
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class CreateUserEmailAddressUpdateActionSuccessResult:
     action_invocation_id: str
     user_email_address_update: UserEmailAddressUpdate
@@ -171,14 +189,14 @@ class CreateUserEmailAddressUpdateActionSuccessResult:
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class GetUserEmailAddressUpdateActionSuccessResult:
     action_invocation_id: str
     user_email_address_update: UserEmailAddressUpdate
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class CreateUserPasswordUpdateActionSuccessResult:
     action_invocation_id: str
     user_password_update: UserPasswordUpdate
@@ -186,14 +204,14 @@ class CreateUserPasswordUpdateActionSuccessResult:
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class GetUserPasswordUpdateActionSuccessResult:
     action_invocation_id: str
     user_password_update: UserPasswordUpdate
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class CreateUserDeletionActionSuccessResult:
     action_invocation_id: str
     user_deletion: UserDeletion
@@ -201,14 +219,14 @@ class CreateUserDeletionActionSuccessResult:
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class GetUserDeletionActionSuccessResult:
     action_invocation_id: str
     user_deletion: UserDeletion
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class CreateUserPasswordResetActionSuccessResult:
     action_invocation_id: str
     user_password_reset: UserPasswordReset
@@ -216,14 +234,14 @@ class CreateUserPasswordResetActionSuccessResult:
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class GetUserPasswordResetActionSuccessResult:
     action_invocation_id: str
     user_password_reset: UserPasswordReset
     ok: Literal[True] = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class CompleteUserPasswordResetActionSuccessResult:
     action_invocation_id: str
     session: Session

@@ -20,10 +20,11 @@ from typing import Any, Deque, Dict, List, Optional, Tuple
 from tiauth_faroe.user_server import (
     USER_ACTIONS,
     generate_action_invocation_id,
-    handle_request_sync,
+    handle_http_request_sync,
+    user_to_json,
 )
 
-from .store import UserNotFound, UserStore, user_to_json
+from .store import UserNotFound, UserStore
 
 #: How many e-mails and how many calls the journal keeps (the latest ones).
 JOURNAL_LIMIT = 10_000
@@ -119,8 +120,8 @@ class ReferenceServerState:
             fault = self._fault_for(action) if isinstance(action, str) else None
             if fault is not None:
                 return self._invoke_fault(fault)
-        result = handle_request_sync(obj, self.store)
-        if result.status_code != 200:
+        result = handle_http_request_sync(obj, self.store)
+        if result.status_code == 400:
             self.log(f"Rejected user action request: {result.error}")
         return result.status_code, result.response_json.encode("utf-8")
 

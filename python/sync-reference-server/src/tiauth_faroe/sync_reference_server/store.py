@@ -10,7 +10,7 @@ not even after the user was deleted or the user table was cleared.
 
 from __future__ import annotations
 
-import base64
+import dataclasses
 import sqlite3
 import sys
 import threading
@@ -67,7 +67,7 @@ def describe_effect(effect: Effect) -> str:
     """A log line for an effect with hashes and salts left out."""
     fields = ", ".join(
         f"{name}={'<redacted>' if name in _SECRET_FIELDS else repr(value)}"
-        for name, value in vars(effect).items()
+        for name, value in ((f.name, getattr(effect, f.name)) for f in dataclasses.fields(effect))
     )
     return f"{type(effect).__name__}({fields})"
 
@@ -86,23 +86,6 @@ def _row_to_user(row: Any) -> User:
         disabled_counter=row[9],
         sessions_counter=row[10],
     )
-
-
-def user_to_json(user: User) -> Dict[str, Any]:
-    """The user model as the /invoke protocol sends it (same members, same order)."""
-    return {
-        "id": user.id,
-        "email_address": user.email_address,
-        "password_hash": base64.b64encode(user.password_hash).decode("ascii"),
-        "password_hash_algorithm_id": user.password_hash_algorithm_id,
-        "password_salt": base64.b64encode(user.password_salt).decode("ascii"),
-        "disabled": user.disabled,
-        "display_name": user.display_name,
-        "email_address_counter": user.email_address_counter,
-        "password_hash_counter": user.password_hash_counter,
-        "disabled_counter": user.disabled_counter,
-        "sessions_counter": user.sessions_counter,
-    }
 
 
 class UserNotFound(Exception):
