@@ -14,7 +14,7 @@ pub const STORAGE_VARIABLES: [Variable; 4] = [
     Variable {
         name: "FAROE_STORAGE_URL",
         default: "sqlite at FAROE_DB_PATH",
-        description: "storage engine: sqlite:PATH, postgres://user:password@host:port/db?sslmode=…, redis://[:password@]host:port/db or rediss://…",
+        description: "storage engine: sqlite:PATH, postgres://user:password@host:port/db, redis://[:password@]host:port/db or rediss://…",
     },
     Variable {
         name: "FAROE_STORAGE_NAMESPACE",

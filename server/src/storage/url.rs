@@ -49,9 +49,17 @@ impl StorageUrl {
                 Ok(StorageUrl::Sqlite(PathBuf::from(path)))
             }
             Some("postgres" | "postgresql") => {
-                value
+                let config = value
                     .parse::<tokio_postgres::Config>()
                     .map_err(|e| error(format!("not a PostgreSQL connection URL ({e})")))?;
+                // Connections are plain TCP; refuse a URL that demands TLS rather than
+                // fail on every connection later.
+                if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+                    return Err(error(
+                        "sslmode=require asks for TLS, which tiauth's PostgreSQL client does \
+                         not offer; use sslmode=disable or prefer (e.g. over a private network)",
+                    ));
+                }
                 Ok(StorageUrl::Postgres(value.to_owned()))
             }
             Some("redis" | "rediss") => {
@@ -168,6 +176,7 @@ mod tests {
             "mysql://root@localhost/db",
             "postgres://u:p@host:notaport/db",
             "redis://h:99999999/0",
+            "postgres://db/auth?sslmode=require",
             "sqlite:",
         ] {
             assert!(StorageUrl::parse(value).is_err(), "{value} was accepted");
@@ -182,8 +191,8 @@ mod tests {
     fn passwords_are_masked() {
         let cases = [
             (
-                "postgres://ann:hunter2@db:5432/auth?sslmode=require",
-                "postgres://ann:***@db:5432/auth?sslmode=require",
+                "postgres://ann:hunter2@db:5432/auth?sslmode=prefer",
+                "postgres://ann:***@db:5432/auth?sslmode=prefer",
             ),
             (
                 "postgresql://db/auth?user=ann&password=hunter2",
