@@ -71,6 +71,28 @@ struct Options {
     /// Seconds per scenario (overrides the --quick default)
     #[arg(long, value_name = "SECONDS")]
     seconds: Option<f64>,
+    /// Storage engines to measure; each network engine gets rows of its own
+    /// (get_session cache off and on, unknown token, signin) compared with SQLite's
+    #[arg(
+        long,
+        value_name = "ENGINE,...",
+        value_delimiter = ',',
+        default_value = "sqlite"
+    )]
+    storage: Vec<String>,
+    /// tiauth instances per network engine, requests spread round robin
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    instances: usize,
+    /// PostgreSQL for `--storage postgres`
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/test"
+    )]
+    postgres_url: String,
+    /// Redis for `--storage redis`
+    #[arg(long, value_name = "URL", default_value = "redis://127.0.0.1:6379/0")]
+    redis_url: String,
 }
 
 /// The scenarios to run: the ones asked for and the ceilings they are compared to.
@@ -148,8 +170,32 @@ impl Bench {
             user_server_port: self.user_server.port,
             session_user_cache: user_cache.to_owned(),
             hashing_concurrency: self.explicit_hashing_concurrency,
+            storage: None,
         };
         processes::start_server(&self.binaries, &settings, &self.client).await
+    }
+
+    /// `count` servers sharing one network engine namespace.
+    async fn start_instances(
+        &self,
+        count: usize,
+        url: &str,
+        namespace: &str,
+        user_cache: &str,
+    ) -> anyhow::Result<Vec<Running>> {
+        let mut servers = Vec::with_capacity(count);
+        for _ in 0..count {
+            let settings = ServerSettings {
+                database: self.fresh_database(),
+                env_file: self.env_file.clone(),
+                user_server_port: self.user_server.port,
+                session_user_cache: user_cache.to_owned(),
+                hashing_concurrency: self.explicit_hashing_concurrency,
+                storage: Some((url.to_owned(), namespace.to_owned())),
+            };
+            servers.push(processes::start_server(&self.binaries, &settings, &self.client).await?);
+        }
+        Ok(servers)
     }
 
     /// Runs `load` while measuring CPU and peak memory of `pid` (and the user
@@ -334,6 +380,19 @@ async fn run(options: Options) -> anyhow::Result<()> {
         bail!("--hashing-concurrency must be at least 1");
     }
 
+    let mut engines = Vec::new();
+    for engine in &options.storage {
+        match engine.trim() {
+            "sqlite" => {}
+            "postgres" => engines.push(("postgres", options.postgres_url.clone())),
+            "redis" => engines.push(("redis", options.redis_url.clone())),
+            other => bail!("unknown storage engine {other:?}; known: sqlite, postgres, redis"),
+        }
+    }
+    if options.instances == 0 {
+        bail!("--instances must be at least 1");
+    }
+
     let binaries = tokio::task::spawn_blocking(processes::build_release_binaries).await??;
     let client = reqwest::Client::builder()
         .tcp_nodelay(true)
@@ -365,6 +424,9 @@ async fn run(options: Options) -> anyhow::Result<()> {
     run_default_server(&bench, &chosen, &mut rows).await?;
     if chosen.contains(report::SESSION_CACHE_ON) {
         rows.push(run_cache_on(&bench).await?);
+    }
+    for (engine, url) in &engines {
+        run_engine(&bench, engine, url, options.instances, &mut rows).await?;
     }
     if chosen.contains("scale") {
         let sizes: &[u64] = if options.quick {
@@ -404,6 +466,111 @@ async fn run(options: Options) -> anyhow::Result<()> {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
         println!("\nJSON written to {}", path.display());
+    }
+    Ok(())
+}
+
+/// `get_session` (valid or unknown tokens) spread round robin over `servers`.
+fn get_session_spread(
+    client: &reqwest::Client,
+    servers: &[Running],
+    bodies: Vec<Bytes>,
+    valid: bool,
+) -> impl Fn(usize, u64) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
+       + Send
+       + Sync
+       + 'static {
+    let operations: Vec<_> = servers
+        .iter()
+        .map(|server| get_session_operation(client, server, bodies.clone(), valid))
+        .collect();
+    move |worker, iteration| {
+        operations[(worker + iteration as usize) % operations.len()](worker, iteration)
+    }
+}
+
+/// The rows of one network engine, each compared with SQLite's row of the same
+/// scenario (signin with raw Argon2id): `<scenario>@<engine>`.
+async fn run_engine(
+    bench: &Bench,
+    engine: &str,
+    url: &str,
+    instances: usize,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    let namespace = format!("bench_{:08x}", rand::random::<u32>());
+    let client = &bench.client;
+    let name = |scenario: &str| format!("{scenario}@{engine}");
+    let servers = bench
+        .start_instances(instances, url, &namespace, "0")
+        .await?;
+    let pid = servers[0].pid;
+
+    let tokens = bench.prepare_sessions(&servers[0]).await?;
+    let bodies: Vec<Bytes> = tokens.iter().map(|token| get_session_body(token)).collect();
+    let operation = Arc::new(get_session_spread(client, &servers, bodies, true));
+    run_closed_loop(bench.concurrency, bench.warm_up, Arc::clone(&operation)).await;
+    let row = bench
+        .measure(
+            &name(report::SESSION_CACHE_OFF),
+            Some(report::SESSION_CACHE_OFF),
+            pid,
+            run_closed_loop(bench.concurrency, bench.duration, operation),
+        )
+        .await;
+    rows.push(row);
+
+    let bodies = (0..bench.concurrency)
+        .map(|_| get_session_body(&format_token(&generate_id(), &generate_secret())))
+        .collect();
+    let operation = Arc::new(get_session_spread(client, &servers, bodies, false));
+    run_closed_loop(bench.concurrency, bench.warm_up, Arc::clone(&operation)).await;
+    let row = bench
+        .measure(
+            &name(report::SESSION_UNKNOWN),
+            Some(report::SESSION_UNKNOWN),
+            pid,
+            run_closed_loop(bench.concurrency, bench.duration, operation),
+        )
+        .await;
+    rows.push(row);
+
+    let mut signin = run_signin(bench, &servers[0]).await?;
+    signin.truncate(1);
+    for row in &mut signin {
+        row.name = name(report::SIGNIN);
+    }
+    rows.extend(signin);
+    let _ = client
+        .post(format!("{}/reset", servers[0].url))
+        .send()
+        .await;
+    for server in servers {
+        server.stop().await;
+    }
+
+    let servers = bench
+        .start_instances(instances, url, &namespace, "60s")
+        .await?;
+    let tokens = bench.prepare_sessions(&servers[0]).await?;
+    let bodies: Vec<Bytes> = tokens.iter().map(|token| get_session_body(token)).collect();
+    let operation = Arc::new(get_session_spread(client, &servers, bodies, true));
+    run_closed_loop(bench.concurrency, bench.warm_up, Arc::clone(&operation)).await;
+    let row = bench
+        .measure(
+            &name(report::SESSION_CACHE_ON),
+            Some(report::SESSION_CACHE_ON),
+            servers[0].pid,
+            run_closed_loop(bench.concurrency, bench.duration, operation),
+        )
+        .await;
+    rows.push(row);
+    let _ = client
+        .post(format!("{}/reset", servers[0].url))
+        .send()
+        .await;
+    for server in servers {
+        server.stop().await;
     }
     Ok(())
 }

@@ -198,6 +198,9 @@ pub struct ServerSettings {
     pub session_user_cache: String,
     /// `FAROE_HASHING_CONCURRENCY`; `None` keeps the server's default.
     pub hashing_concurrency: Option<usize>,
+    /// `FAROE_STORAGE_URL` and `FAROE_STORAGE_NAMESPACE` of a network engine (with
+    /// `/reset` enabled, to clear the namespace afterwards); `None`: SQLite at `database`.
+    pub storage: Option<(String, String)>,
 }
 
 /// Starts tiauth on 127.0.0.1 (pwned-password checks off, warnings only) and waits
@@ -232,6 +235,12 @@ pub async fn start_server(
         .env("FAROE_LOG", "warn");
     if let Some(limit) = settings.hashing_concurrency {
         command.env("FAROE_HASHING_CONCURRENCY", limit.to_string());
+    }
+    if let Some((url, namespace)) = &settings.storage {
+        command
+            .env("FAROE_STORAGE_URL", url)
+            .env("FAROE_STORAGE_NAMESPACE", namespace)
+            .arg("--enable-reset");
     }
     let mut running = spawn("tiauth", command, SERVER_IP, port)?;
     running.wait_until_ready(client, "/alive").await?;

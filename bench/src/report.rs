@@ -218,6 +218,26 @@ pub fn evaluate_targets(rows: &[Row], hashing_concurrency: usize) -> Vec<TargetC
         ),
     ];
 
+    // Network engines, each measured in the same run as SQLite.
+    for engine in ["postgres", "redis"] {
+        let row = |scenario: &str| format!("{scenario}@{engine}");
+        if find(rows, &row(SESSION_CACHE_OFF)).is_none() {
+            continue;
+        }
+        checks.push(check(
+            &format!("get_session, cache off, {engine}: >= 75 % of SQLite"),
+            share_of_ceiling(rows, &row(SESSION_CACHE_OFF), SESSION_CACHE_OFF, 0.75),
+        ));
+        checks.push(check(
+            &format!("get_session, unknown token, {engine}: >= 50 % of SQLite"),
+            share_of_ceiling(rows, &row(SESSION_UNKNOWN), SESSION_UNKNOWN, 0.50),
+        ));
+        checks.push(check(
+            &format!("signin, {engine}: >= 90 % of raw Argon2id"),
+            share_of_ceiling(rows, &row(SIGNIN), ARGON2_RAW, 0.90),
+        ));
+    }
+
     let scale: Vec<&Row> = rows
         .iter()
         .filter(|row| row.name.starts_with(SCALE_PREFIX) && row.stored_sessions.is_some())

@@ -11,7 +11,7 @@ use sha1::{Digest, Sha1};
 use tiauth_faroe::app::{serve, Overrides};
 use tiauth_faroe::config::{Config, PwnedPasswordsMode};
 use tiauth_faroe::faroe::clock::{ManualClock, Timestamp};
-use tiauth_faroe::storage::SqliteStorage;
+use tiauth_faroe::storage::{self, SqliteStorage, Storage, StorageSettings, StorageUrl};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use wiremock::matchers::{method, path};
@@ -36,6 +36,67 @@ impl Drop for RunningServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+}
+
+/// Names the engine the in-process server keeps its state in (`postgres://…` or
+/// `redis://…`); unset, a private in-memory SQLite database.
+pub const STORAGE_URL_VARIABLE: &str = "CONFORMANCE_STORAGE_URL";
+
+/// The engine `CONFORMANCE_STORAGE_URL` names, in a namespace of its own (so runs on
+/// one server never meet), with a guard that removes the namespace afterwards.
+async fn storage_from_env(
+    clock: Arc<ManualClock>,
+) -> anyhow::Result<(Arc<dyn Storage>, Option<NamespaceGuard>)> {
+    let Some(url) = std::env::var(STORAGE_URL_VARIABLE)
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
+        return Ok((Arc::new(SqliteStorage::open_in_memory()?), None));
+    };
+    let url = StorageUrl::parse(&url)
+        .map_err(|error| anyhow::anyhow!("{STORAGE_URL_VARIABLE}: {error}"))?;
+    let settings = StorageSettings {
+        namespace: format!("conformance_{}", storage::testing::fresh_namespace()),
+        ..StorageSettings::new(url)
+    };
+    let opened = storage::open(&settings, clock)
+        .await
+        .with_context(|| format!("opening {}", settings.url))?;
+    Ok((opened, Some(NamespaceGuard(settings))))
+}
+
+/// Drops the namespace of a conformance run when the target goes away. The engine's
+/// connections belong to the test's runtime, so this opens its own on a thread.
+struct NamespaceGuard(StorageSettings);
+
+impl Drop for NamespaceGuard {
+    fn drop(&mut self) {
+        let settings = self.0.clone();
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                let clock = Arc::new(ManualClock::new(Timestamp::from_unix_seconds(0)));
+                match &settings.url {
+                    StorageUrl::Postgres(_) => {
+                        if let Ok(storage) = storage::PostgresStorage::open(&settings).await {
+                            let _ = storage.drop_namespace().await;
+                        }
+                    }
+                    _ => {
+                        if let Ok(storage) = storage::open(&settings, clock).await {
+                            let _ = storage.clear().await;
+                        }
+                    }
+                }
+            });
+        });
+        let _ = cleanup.join();
     }
 }
 
@@ -97,9 +158,10 @@ pub async fn start_with(options: Options) -> anyhow::Result<Target> {
         enable_reset: true,
         ..Config::default()
     };
+    let (storage, namespace) = storage_from_env(clock.clone()).await?;
     let overrides = Overrides {
         clock: Some(clock.clone()),
-        storage: Some(Arc::new(SqliteStorage::open_in_memory()?)),
+        storage: Some(storage),
         ..Overrides::default()
     };
     let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -114,14 +176,14 @@ pub async fn start_with(options: Options) -> anyhow::Result<Target> {
         }
     });
     let backend_url = backend.url();
-    Ok(Target::controlled(
-        server_url,
-        backend_url,
-        clock,
-        vec![
-            Box::new(RunningServer { stop: Some(stop) }),
-            Box::new(backend),
-            Box::new(range_api),
-        ],
-    ))
+    let mut running: Vec<Box<dyn std::any::Any + Send + Sync>> = vec![
+        Box::new(RunningServer { stop: Some(stop) }),
+        Box::new(backend),
+        Box::new(range_api),
+    ];
+    if let Some(namespace) = namespace {
+        // Last: dropped after the server stopped.
+        running.push(Box::new(namespace));
+    }
+    Ok(Target::controlled(server_url, backend_url, clock, running))
 }

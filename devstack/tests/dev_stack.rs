@@ -102,3 +102,46 @@ fn the_dev_stack_serves_actions_and_prints_emails() {
     assert!(killed.success());
     assert_eq!(stack.0.wait().expect("exit status").code(), Some(0));
 }
+
+#[test]
+fn the_dev_stack_takes_the_storage_options_and_masks_the_password() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let output = Command::new(env!("CARGO_BIN_EXE_tiauth-dev"))
+        .env_clear()
+        .current_dir(dir.path())
+        .args([
+            "--check-config",
+            "--storage-url",
+            "redis://:hunter2@cache.internal:6379/2",
+        ])
+        .env("FAROE_STORAGE_NAMESPACE", "devshop")
+        .output()
+        .expect("tiauth-dev runs");
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for line in [
+        "FAROE_STORAGE_URL=redis://:***@cache.internal:6379/2",
+        "FAROE_STORAGE_NAMESPACE=devshop",
+        "storage engine: redis",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "{line} missing in {stdout}"
+        );
+    }
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_tiauth-dev"))
+        .env_clear()
+        .current_dir(dir.path())
+        .arg("--check-config")
+        .env("FAROE_STORAGE_URL", "mysql://root:hunter2@db/auth")
+        .output()
+        .expect("tiauth-dev runs");
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("FAROE_STORAGE_URL") && !stderr.contains("hunter2"),
+        "{stderr}"
+    );
+}

@@ -7,7 +7,6 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,14 +21,14 @@ use crate::faroe::{Faroe, SessionConfig};
 use crate::http::{router, HttpState};
 use crate::pwned::{PwnedPasswords, PwnedPasswordsBuildError, PwnedPasswordsConfig};
 use crate::shell::{self, ShellEnd};
-use crate::storage::{spawn_purge_task, SqliteStorage, Storage, StorageError};
+use crate::storage::{spawn_purge_task, Storage, StorageError, StorageUrl};
 
 /// Replacements for the dependencies the configuration would choose.
 #[derive(Clone, Default)]
 pub struct Overrides {
     /// The source of "now" (e.g. a `ManualClock`); the wall clock otherwise.
     pub clock: Option<Arc<dyn Clock>>,
-    /// The storage engine; the SQLite file at `FAROE_DB_PATH` otherwise.
+    /// The storage engine; the one `FAROE_STORAGE_URL` names otherwise.
     pub storage: Option<Arc<dyn Storage>>,
     /// The password-strength check; the one `FAROE_PWNED_PASSWORDS` selects otherwise.
     pub password_strength: Option<Arc<dyn PasswordStrengthChecker>>,
@@ -37,9 +36,12 @@ pub struct Overrides {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The engine's message names the path.
+    /// The engine's message names the file or the server (password masked).
     #[error("cannot open the storage: {reason}")]
-    Storage { path: PathBuf, reason: StorageError },
+    Storage {
+        url: StorageUrl,
+        reason: StorageError,
+    },
     #[error(transparent)]
     UserServerClient(#[from] ClientBuildError),
     #[error(transparent)]
@@ -68,12 +70,17 @@ pub struct App {
 /// How often expired entries are purged from storage.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(60);
 
-fn open_storage(config: &Config) -> Result<Arc<dyn Storage>, StartError> {
-    let storage = SqliteStorage::open(&config.db_path).map_err(|reason| StartError::Storage {
-        path: config.db_path.clone(),
-        reason,
-    })?;
-    Ok(Arc::new(storage))
+async fn open_storage(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn Storage>, StartError> {
+    let settings = config.storage_settings();
+    crate::storage::open(&settings, clock)
+        .await
+        .map_err(|reason| StartError::Storage {
+            url: settings.url,
+            reason,
+        })
 }
 
 fn password_strength(config: &Config) -> Result<Arc<dyn PasswordStrengthChecker>, StartError> {
@@ -89,14 +96,14 @@ fn password_strength(config: &Config) -> Result<Arc<dyn PasswordStrengthChecker>
 
 impl App {
     /// Builds the server `config` describes, with `overrides` replacing parts of it.
-    pub fn build(config: &Config, overrides: Overrides) -> Result<App, StartError> {
-        let storage = match overrides.storage {
-            Some(storage) => storage,
-            None => open_storage(config)?,
-        };
+    pub async fn build(config: &Config, overrides: Overrides) -> Result<App, StartError> {
         let clock = overrides
             .clock
             .unwrap_or_else(|| Arc::new(SystemClock) as Arc<dyn Clock>);
+        let storage = match overrides.storage {
+            Some(storage) => storage,
+            None => open_storage(config, clock.clone()).await?,
+        };
         let password_strength = match overrides.password_strength {
             Some(checker) => checker,
             None => password_strength(config)?,
@@ -147,18 +154,22 @@ impl App {
     }
 
     /// Serves on `listener` until `shutdown` completes, then lets the requests in flight
-    /// finish. Expired entries are purged every [`PURGE_INTERVAL`] meanwhile.
+    /// finish. Expired entries are purged every [`PURGE_INTERVAL`] meanwhile, unless the
+    /// engine expires them itself.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
-        let purge = spawn_purge_task(self.storage.clone(), self.clock.clone(), PURGE_INTERVAL);
+        let purge = (!self.storage.expires_by_itself())
+            .then(|| spawn_purge_task(self.storage.clone(), self.clock.clone(), PURGE_INTERVAL));
         let served = axum::serve(listener, self.router())
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(StartError::Serve);
-        purge.abort();
+        if let Some(purge) = purge {
+            purge.abort();
+        }
         served
     }
 }
@@ -171,7 +182,8 @@ pub async fn serve(
     overrides: Overrides,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    App::build(&config, overrides)?
+    App::build(&config, overrides)
+        .await?
         .serve(listener, shutdown)
         .await
 }
@@ -198,7 +210,7 @@ pub async fn run(
     overrides: Overrides,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    let app = App::build(&config, overrides)?;
+    let app = App::build(&config, overrides).await?;
     let listener = bind(&config).await?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     log_startup(&config, addr);
@@ -252,7 +264,8 @@ fn log_startup(config: &Config, addr: SocketAddr) {
         |value: Option<std::time::Duration>| value.map_or("off".to_owned(), format_duration);
     tracing::info!(
         listen = %addr,
-        storage = %config.db_path.display(),
+        storage = %config.storage_settings().url,
+        storage_namespace = %config.storage.namespace,
         user_server = %config.user_server_url(),
         reset_endpoint = config.enable_reset,
         interactive = config.interactive,
@@ -262,7 +275,8 @@ fn log_startup(config: &Config, addr: SocketAddr) {
         session_user_cache = %optional(config.session_user_cache),
         hashing_concurrency = config.hashing_concurrency,
         user_server_timeout = %format_duration(config.user_server_timeout),
-        "tiauth listening on http://{addr}"
+        "tiauth listening on http://{addr} with {} storage",
+        config.storage_settings().url.engine()
     );
     if config.enable_reset && !config.host.is_loopback() {
         tracing::warn!(

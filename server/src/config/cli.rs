@@ -36,6 +36,10 @@ pub const VARIABLES: &[Variable] = &[
         default: "./db.sqlite",
         description: "SQLite file keeping signups, signins, sessions and rate limits",
     },
+    super::STORAGE_VARIABLES[0],
+    super::STORAGE_VARIABLES[1],
+    super::STORAGE_VARIABLES[2],
+    super::STORAGE_VARIABLES[3],
     Variable {
         name: "FAROE_SESSION_EXPIRATION",
         default: "2160h",
@@ -126,6 +130,10 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub db_path: Option<PathBuf>,
 
+    /// Storage engine URL (sqlite:PATH, postgres://…, redis://…); overrides FAROE_STORAGE_URL
+    #[arg(long, value_name = "URL")]
+    pub storage_url: Option<String>,
+
     /// Print the resolved configuration and exit without serving
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new(), value_name = "BOOL", hide_possible_values = true)]
     pub check_config: bool,
@@ -140,6 +148,7 @@ const SINGLE_DASH_FLAGS: &[&str] = &[
     "host",
     "port",
     "db-path",
+    "storage-url",
     "check-config",
     "help",
     "version",

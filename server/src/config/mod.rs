@@ -8,6 +8,7 @@ mod cli;
 mod duration;
 mod env_file;
 mod resolve;
+mod storage;
 
 use std::io;
 use std::net::IpAddr;
@@ -18,6 +19,7 @@ pub use cli::{normalize_args, variables_help, Cli, Variable, VARIABLES};
 pub use duration::{format_duration, parse_go_duration};
 pub use env_file::{parse_env_file, read_env_file, EnvFileStatus, DEFAULT_ENV_FILE};
 pub use resolve::resolve;
+pub use storage::{StorageConfig, STORAGE_VARIABLES};
 
 /// Where the user server listens; only its port is configurable.
 pub const USER_SERVER_HOST: &str = "127.0.0.2";
@@ -36,6 +38,8 @@ pub struct Config {
     pub port: u16,
     pub private_port: u16,
     pub db_path: PathBuf,
+    /// The storage engine; unset, SQLite at `db_path`.
+    pub storage: StorageConfig,
     /// `None`: sessions have no absolute expiry.
     pub session_expiration: Option<Duration>,
     /// `None`: the user is looked up on every session check.
@@ -60,6 +64,7 @@ impl Default for Config {
             port: 3777,
             private_port: 8079,
             db_path: PathBuf::from("./db.sqlite"),
+            storage: StorageConfig::default(),
             session_expiration: Some(Duration::from_secs(2160 * 3600)),
             session_user_cache: None,
             cors_allow_origin: None,
@@ -86,10 +91,15 @@ impl Config {
         format!("http://{USER_SERVER_HOST}:{}", self.private_port)
     }
 
+    /// Where the auth state lives.
+    pub fn storage_settings(&self) -> crate::storage::StorageSettings {
+        self.storage.settings(&self.db_path)
+    }
+
     /// The configuration as `NAME=value` lines, one per variable and flag.
     pub fn describe(&self) -> String {
         let duration = |value: Option<Duration>| value.map_or("0".to_owned(), format_duration);
-        let lines = [
+        let mut lines = vec![
             format!("FAROE_HOST={}", self.host),
             format!("FAROE_PORT={}", self.port),
             format!("FAROE_PRIVATE_PORT={}", self.private_port),
@@ -131,6 +141,7 @@ impl Config {
             format!("--enable-reset={}", self.enable_reset),
             format!("--interactive={}", self.interactive),
         ];
+        lines.extend(self.storage.describe(&self.db_path));
         lines.join("\n")
     }
 }

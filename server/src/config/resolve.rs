@@ -55,6 +55,7 @@ pub fn resolve(
         Some(path) if !path.as_os_str().is_empty() => path.clone(),
         _ => lookup("FAROE_DB_PATH").map_or(defaults.db_path, PathBuf::from),
     };
+    let storage = super::storage::resolve_storage(cli.storage_url.as_deref(), &lookup)?;
     let session_expiration = variable(
         &lookup,
         "FAROE_SESSION_EXPIRATION",
@@ -116,6 +117,7 @@ pub fn resolve(
         port,
         private_port,
         db_path,
+        storage,
         session_expiration,
         session_user_cache,
         cors_allow_origin,

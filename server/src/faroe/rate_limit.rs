@@ -137,7 +137,9 @@ pub async fn take(
         .await
     {
         Ok(()) => Ok(()),
-        Err(StorageError::NotFound) => Err(ErrorCode::InternalConflict.into()),
+        Err(StorageError::NotFound | StorageError::Conflict) => {
+            Err(ErrorCode::InternalConflict.into())
+        }
         Err(error) => Err(storage_failure(error)),
     }
 }

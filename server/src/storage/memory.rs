@@ -76,7 +76,8 @@ impl Storage for MemoryStorage {
                 *expiry = expires_at;
                 Ok(())
             }
-            _ => Err(StorageError::NotFound),
+            Some(_) => Err(StorageError::Conflict),
+            None => Err(StorageError::NotFound),
         }
     }
 
@@ -102,10 +103,13 @@ impl Storage for MemoryStorage {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::sync::Arc;
 
-    #[tokio::test]
-    async fn passes_the_storage_contract() {
-        crate::storage::contract::run(&MemoryStorage::new()).await;
-    }
+    use super::MemoryStorage;
+
+    crate::storage_contract_tests!(|_namespace, _clock| async {
+        Some(crate::storage::contract::Subject::new(Arc::new(
+            MemoryStorage::new(),
+        )))
+    });
 }

@@ -41,6 +41,7 @@ const GET: &str = "SELECT value, counter FROM key_value WHERE key = ?1";
 const ADD: &str = "INSERT INTO key_value (key, value, counter, expiration) VALUES (?1, ?2, 0, ?3)";
 const UPDATE: &str = "UPDATE key_value SET value = ?1, counter = counter + 1, expiration = ?2 \
                       WHERE key = ?3 AND counter = ?4";
+const EXISTS: &str = "SELECT 1 FROM key_value WHERE key = ?1";
 const DELETE: &str = "DELETE FROM key_value WHERE key = ?1";
 const CLEAR: &str = "DELETE FROM key_value";
 const PURGE: &str = "DELETE FROM key_value WHERE expiration < ?1";
@@ -138,14 +139,24 @@ impl Storage for SqliteStorage {
     ) -> Result<(), StorageError> {
         let (key, value) = (key.to_owned(), value.to_vec());
         let expiration = expires_at.unix_seconds();
-        let changed = self
+        // Both statements run on the one writer connection, so nothing changes the
+        // key between them.
+        let outcome = self
             .writer
             .run(move |connection| {
                 let mut statement = connection.prepare_cached(UPDATE)?;
-                statement.execute(params![value, expiration, key, counter])
+                if statement.execute(params![value, expiration, key, counter])? > 0 {
+                    return Ok(Ok(()));
+                }
+                let mut exists = connection.prepare_cached(EXISTS)?;
+                Ok(if exists.exists(params![key])? {
+                    Err(StorageError::Conflict)
+                } else {
+                    Err(StorageError::NotFound)
+                })
             })
             .await?;
-        found_if_changed(changed)
+        outcome
     }
 
     async fn delete(&self, key: &str) -> Result<(), StorageError> {
@@ -214,9 +225,9 @@ impl Location {
             ),
             Location::Memory => Connection::open_in_memory(),
         }
-        .map_err(|error| self.failure("cannot open", &error))?;
+        .map_err(|error| self.failure("cannot open", error))?;
         self.configure(&connection)
-            .map_err(|error| self.failure("cannot configure", &error))?;
+            .map_err(|error| self.failure("cannot configure", error))?;
         Ok(connection)
     }
 
@@ -245,7 +256,7 @@ impl Location {
     fn create_schema(&self, connection: &Connection) -> Result<(), StorageError> {
         connection
             .execute_batch(SCHEMA)
-            .map_err(|error| self.failure("cannot create the key_value table in", &error))?;
+            .map_err(|error| self.failure("cannot create the key_value table in", error))?;
         // A table made by another program (upstream keeps `expiration` as TEXT)
         // would compare hints as text; refuse it rather than purge wrongly.
         let expiration_type: Option<String> = connection
@@ -255,13 +266,16 @@ impl Location {
                 |row| row.get(0),
             )
             .optional()
-            .map_err(|error| self.failure("cannot inspect the key_value table in", &error))?;
+            .map_err(|error| self.failure("cannot inspect the key_value table in", error))?;
         if !expiration_type.is_some_and(|kind| kind.eq_ignore_ascii_case("INTEGER")) {
-            return Err(StorageError::Failure(format!(
-                "the key_value table in {} has no INTEGER expiration column; \
+            return Err(StorageError::Failure(
+                format!(
+                    "the key_value table in {} has no INTEGER expiration column; \
                  it was made by another program (move the file away to start afresh)",
-                self.describe()
-            )));
+                    self.describe()
+                )
+                .into(),
+            ));
         }
         Ok(())
     }
@@ -273,8 +287,8 @@ impl Location {
         }
     }
 
-    fn failure(&self, doing: &str, error: &rusqlite::Error) -> StorageError {
-        StorageError::Failure(format!("{doing} {}: {error}", self.describe()))
+    fn failure(&self, doing: &str, error: rusqlite::Error) -> StorageError {
+        StorageError::failure(format!("{doing} {}", self.describe()), error)
     }
 }
 
@@ -314,10 +328,10 @@ impl Pool {
             let connection = pool.take()?;
             let result = operation(&connection);
             pool.give_back(connection);
-            result.map_err(|error| pool.location.failure("query failed on", &error))
+            result.map_err(|error| pool.location.failure("query failed on", error))
         })
         .await
-        .map_err(|error| StorageError::Failure(format!("SQLite task failed: {error}")))?
+        .map_err(|error| StorageError::failure("SQLite task failed", error))?
     }
 
     /// An idle connection, or a new one when none is idle (the held permit
@@ -346,33 +360,38 @@ impl Pool {
 }
 
 #[cfg(test)]
+mod file_contract {
+    use std::sync::Arc;
+
+    use super::SqliteStorage;
+    use crate::storage::contract::Subject;
+
+    crate::storage_contract_tests!(|_namespace, _clock| async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = SqliteStorage::open(dir.path().join("faroe.db")).expect("open");
+        Some(Subject::new(Arc::new(storage)).keeping(dir))
+    });
+}
+
+#[cfg(test)]
+mod in_memory_contract {
+    use std::sync::Arc;
+
+    use super::SqliteStorage;
+    use crate::storage::contract::Subject;
+
+    crate::storage_contract_tests!(|_namespace, _clock| async {
+        let storage = SqliteStorage::open_in_memory().expect("open");
+        Some(Subject::new(Arc::new(storage)))
+    });
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    use std::collections::HashMap;
-
     fn later() -> Timestamp {
         Timestamp::from_unix_seconds(2_000)
-    }
-
-    #[tokio::test]
-    async fn a_file_database_passes_the_storage_contract() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let storage = SqliteStorage::open(dir.path().join("faroe.db")).expect("open");
-        crate::storage::contract::run(&storage).await;
-    }
-
-    #[tokio::test]
-    async fn an_in_memory_database_passes_the_storage_contract() {
-        let storage = SqliteStorage::open_in_memory().expect("open");
-        crate::storage::contract::run(&storage).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_contract_holds_on_a_multi_threaded_runtime() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let storage = SqliteStorage::open(dir.path().join("faroe.db")).expect("open");
-        crate::storage::contract::run(&storage).await;
     }
 
     #[tokio::test]
@@ -426,56 +445,6 @@ mod tests {
         assert_eq!(storage.purge_expired(hint).await, Ok(0));
         let next_second = Timestamp::from_unix_seconds(1_001);
         assert_eq!(storage.purge_expired(next_second).await, Ok(1));
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_adds_of_one_key_let_exactly_one_win() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let storage = Arc::new(SqliteStorage::open(dir.path().join("faroe.db")).expect("open"));
-        let tasks: Vec<_> = (0..32u8)
-            .map(|n| {
-                let storage = Arc::clone(&storage);
-                tokio::spawn(async move { storage.add("race", &[n], later()).await })
-            })
-            .collect();
-        let mut outcomes: HashMap<String, usize> = HashMap::new();
-        for task in tasks {
-            let outcome = task.await.expect("task");
-            *outcomes.entry(format!("{outcome:?}")).or_default() += 1;
-        }
-        assert_eq!(outcomes.get("Ok(())"), Some(&1), "{outcomes:?}");
-        assert_eq!(
-            outcomes.get("Err(AlreadyExists)"),
-            Some(&31),
-            "{outcomes:?}"
-        );
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_updates_with_one_counter_let_exactly_one_win() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let storage = Arc::new(SqliteStorage::open(dir.path().join("faroe.db")).expect("open"));
-        storage.add("race", b"start", later()).await.expect("add");
-        let tasks: Vec<_> = (0..32u8)
-            .map(|n| {
-                let storage = Arc::clone(&storage);
-                tokio::spawn(async move {
-                    let result = storage.update("race", &[n], later(), 0).await;
-                    (n, result)
-                })
-            })
-            .collect();
-        let mut winners = Vec::new();
-        for task in tasks {
-            match task.await.expect("task") {
-                (n, Ok(())) => winners.push(n),
-                (_, Err(StorageError::NotFound)) => {}
-                (_, Err(other)) => panic!("unexpected {other:?}"),
-            }
-        }
-        assert_eq!(winners.len(), 1, "{winners:?}");
-        let entry = storage.get("race").await.expect("get");
-        assert_eq!((entry.value, entry.counter), (vec![winners[0]], 1));
     }
 
     /// Two storages on one file contend inside SQLite (as two processes would):
@@ -533,6 +502,7 @@ mod tests {
         let path = dir.path().join("no-such-dir").join("faroe.db");
         match SqliteStorage::open(&path) {
             Err(StorageError::Failure(message)) => {
+                let message = message.to_string();
                 assert!(message.contains(&path.display().to_string()), "{message}");
             }
             other => panic!("expected a failure, got {other:?}"),
@@ -550,6 +520,7 @@ mod tests {
         std::fs::write(&junk, vec![b'x'; 4096]).expect("write junk");
         match SqliteStorage::open(&junk) {
             Err(StorageError::Failure(message)) => {
+                let message = message.to_string();
                 assert!(message.contains("junk.db"), "{message}");
             }
             other => panic!("expected a failure, got {other:?}"),
@@ -569,6 +540,7 @@ mod tests {
             .expect("schema");
         match SqliteStorage::open(&path) {
             Err(StorageError::Failure(message)) => {
+                let message = message.to_string();
                 assert!(message.contains("expiration"), "{message}");
             }
             other => panic!("expected a failure, got {other:?}"),

@@ -366,7 +366,7 @@ impl tiauth_faroe::storage::Storage for UnclearableStorage {
         self.0.delete(key).await
     }
     async fn clear(&self) -> Result<(), StorageError> {
-        Err(StorageError::Failure("the disk is read-only".to_owned()))
+        Err(StorageError::Failure("the disk is read-only".into()))
     }
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, StorageError> {
         self.0.purge_expired(now).await

@@ -435,3 +435,48 @@ fn exit_in_the_shell_stops_the_process_with_status_0() {
         "{output}"
     );
 }
+
+#[test]
+fn the_storage_url_is_shown_masked_and_a_bad_one_stops_startup() {
+    let dir = temp_dir();
+    let lines = resolved(&run(tiauth(dir.path()).args([
+        "--check-config",
+        "--storage-url",
+        "postgres://ann:hunter2@db.internal:5432/auth",
+    ])));
+    assert!(
+        has(
+            &lines,
+            "FAROE_STORAGE_URL=postgres://ann:***@db.internal:5432/auth"
+        ),
+        "{lines:?}"
+    );
+    assert!(has(&lines, "storage engine: postgres"), "{lines:?}");
+    assert!(!lines.join("\n").contains("hunter2"));
+
+    let output = run(tiauth(dir.path()).env("FAROE_STORAGE_URL", "mongodb://u:hunter2@x/db"));
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("FAROE_STORAGE_URL"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+}
+
+#[test]
+fn an_unreachable_engine_at_startup_is_status_1_with_the_password_masked() {
+    let dir = temp_dir();
+    // Port 1 on loopback: nothing listens there, so the connection is refused.
+    for url in [
+        "postgres://ann:hunter2@127.0.0.1:1/auth",
+        "redis://:hunter2@127.0.0.1:1/0",
+    ] {
+        let output = run(tiauth(dir.path())
+            .args(["--port", "0"])
+            .env("FAROE_STORAGE_URL", url)
+            .env("FAROE_STORAGE_TIMEOUT", "1s"));
+        assert_eq!(output.status.code(), Some(1), "{url}");
+        let message = stderr(&output);
+        assert!(message.contains("cannot open the storage"), "{message}");
+        assert!(message.contains("127.0.0.1:1"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+}

@@ -247,7 +247,9 @@ impl Faroe {
             .await
         {
             Ok(()) => Ok(()),
-            Err(StorageError::NotFound) => Err(ErrorCode::InternalConflict.into()),
+            Err(StorageError::NotFound | StorageError::Conflict) => {
+                Err(ErrorCode::InternalConflict.into())
+            }
             Err(error) => Err(storage_failure(error)),
         }
     }

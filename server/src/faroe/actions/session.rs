@@ -7,7 +7,7 @@ use super::{key_of, NewCredential, Stored};
 use crate::faroe::clock::Timestamp;
 use crate::faroe::error::{internal, ActionError, ActionResult, ErrorCode};
 use crate::faroe::models::{NoValues, Session};
-use crate::faroe::records::{decode, encode, SessionRecord};
+use crate::faroe::records::{encode, SessionRecord};
 use crate::faroe::user::{User, UserStoreError};
 use crate::faroe::Faroe;
 use crate::storage::StorageError;
@@ -176,7 +176,7 @@ impl Faroe {
                 stored.counter += 1;
                 Ok(())
             }
-            Err(StorageError::NotFound) => Ok(()),
+            Err(StorageError::NotFound | StorageError::Conflict) => Ok(()),
             Err(error) => Err(internal(error)),
         }
     }
@@ -191,15 +191,9 @@ impl Faroe {
         if now.is_before_end_of(last_verified, self.sessions.activity_check_interval) {
             return Ok(());
         }
-        let entry = match self.storage.get(&stored.key).await {
-            Ok(entry) => entry,
-            Err(StorageError::NotFound) => return Ok(()),
-            Err(error) => return Err(internal(error)),
-        };
-        let mut record: SessionRecord = decode(&entry.value).map_err(internal)?;
-        if record.token_last_verified_at > now.unix_seconds() {
-            return Ok(());
-        }
+        // The record was just read (and its counter kept current): write from it.
+        // A request that refreshed it meanwhile wins the compare-and-swap, which is fine.
+        let mut record = stored.record.clone();
         record.token_last_verified_at = now.unix_seconds();
         let value = encode(&record).map_err(internal)?;
         match self
@@ -208,11 +202,11 @@ impl Faroe {
                 &stored.key,
                 &value,
                 self.activity_expiry(now),
-                entry.counter,
+                stored.counter,
             )
             .await
         {
-            Ok(()) | Err(StorageError::NotFound) => Ok(()),
+            Ok(()) | Err(StorageError::NotFound | StorageError::Conflict) => Ok(()),
             Err(error) => Err(internal(error)),
         }
     }
