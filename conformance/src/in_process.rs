@@ -39,8 +39,13 @@ impl Drop for RunningServer {
     }
 }
 
-async fn fake_range_api() -> MockServer {
-    let server = MockServer::start().await;
+/// A pwned-passwords range API that reports [`WEAK_PASSWORDS`] as breached, on
+/// `listener` or on a free port.
+pub async fn fake_range_api(listener: Option<std::net::TcpListener>) -> MockServer {
+    let server = match listener {
+        Some(listener) => MockServer::builder().listener(listener).start().await,
+        None => MockServer::start().await,
+    };
     for password in WEAK_PASSWORDS {
         let digest = hex::encode_upper(Sha1::digest(password.as_bytes()));
         let (prefix, suffix) = digest.split_at(5);
@@ -83,7 +88,7 @@ pub async fn start_with(options: Options) -> anyhow::Result<Target> {
     let backend = MockBackend::start(backend_addr)
         .await
         .context("starting the mock user server on 127.0.0.2")?;
-    let range_api = fake_range_api().await;
+    let range_api = fake_range_api(None).await;
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix_seconds(CLOCK_START)));
     let config = Config {
         host: [127, 0, 0, 1].into(),
