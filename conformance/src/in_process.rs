@@ -10,7 +10,7 @@ use mock_backend::MockBackend;
 use sha1::{Digest, Sha1};
 use tiauth_faroe::app::{serve, Overrides};
 use tiauth_faroe::config::{Config, PwnedPasswordsMode};
-use tiauth_faroe::faroe::clock::{ManualClock, Timestamp};
+use tiauth_faroe::faroe::clock::{Clock, ManualClock, Timestamp};
 use tiauth_faroe::storage::SqliteStorage;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -18,7 +18,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::runner::CLOCK_START;
-use crate::target::Target;
+use crate::target::{ExternalOptions, Target};
 
 /// Passwords the fake range API reports as breached.
 pub const WEAK_PASSWORDS: &[&str] = &["password1234", "qwertyuiop123"];
@@ -75,6 +75,10 @@ pub struct Options {
     pub user_server_port: Option<u16>,
     /// The base URL of the pwned-passwords range API instead of the fake one.
     pub pwned_url: Option<String>,
+    /// Serve `POST /test/clock` and let the target move the clock through it, as with
+    /// an external `tiauth --enable-test-clock`, instead of handing the clock to the
+    /// target directly. The target then offers no faults.
+    pub test_clock: bool,
 }
 
 /// Starts everything and returns the target.
@@ -100,10 +104,11 @@ pub async fn start_with(options: Options) -> anyhow::Result<Target> {
         pwned_passwords_url: options.pwned_url.unwrap_or_else(|| range_api.uri()),
         user_server_timeout: USER_SERVER_TIMEOUT,
         enable_reset: true,
+        enable_test_clock: options.test_clock,
         ..Config::default()
     };
     let overrides = Overrides {
-        clock: Some(clock.clone()),
+        clock: (!options.test_clock).then(|| clock.clone() as Arc<dyn Clock>),
         storage: Some(Arc::new(SqliteStorage::open_in_memory()?)),
         ..Overrides::default()
     };
@@ -119,14 +124,18 @@ pub async fn start_with(options: Options) -> anyhow::Result<Target> {
         }
     });
     let backend_url = backend.url();
-    Ok(Target::controlled(
-        server_url,
-        backend_url,
-        clock,
-        vec![
-            Box::new(RunningServer { stop: Some(stop) }),
-            Box::new(backend),
-            Box::new(range_api),
-        ],
-    ))
+    let running: Vec<Box<dyn std::any::Any + Send + Sync>> = vec![
+        Box::new(RunningServer { stop: Some(stop) }),
+        Box::new(backend),
+        Box::new(range_api),
+    ];
+    if options.test_clock {
+        let options = ExternalOptions {
+            breached_passwords: true,
+            ..ExternalOptions::default()
+        };
+        let target = Target::connect(&server_url, &backend_url, options).await?;
+        return Ok(target.keeping(running));
+    }
+    Ok(Target::controlled(server_url, backend_url, clock, running))
 }

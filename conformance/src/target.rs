@@ -150,6 +150,12 @@ impl Target {
         }
     }
 
+    /// This target, keeping `running` alive as long as it lives.
+    pub fn keeping(mut self, running: Vec<Box<dyn std::any::Any + Send + Sync>>) -> Self {
+        self._running.extend(running);
+        self
+    }
+
     /// `CONFORMANCE_SERVER_URL` and `CONFORMANCE_BACKEND_URL` when set, else our
     /// server in this process.
     pub async fn from_env() -> anyhow::Result<Self> {
@@ -174,6 +180,10 @@ impl Target {
 
     pub fn server_url(&self) -> &str {
         &self.server_url
+    }
+
+    pub fn backend_url(&self) -> &str {
+        &self.backend_url
     }
 
     /// How many requests were retried on a fresh connection so far.
