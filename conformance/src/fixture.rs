@@ -311,3 +311,40 @@ pub fn parse_advance(text: &str) -> anyhow::Result<std::time::Duration> {
     };
     Ok(std::time::Duration::from_secs(seconds))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(step: &str) -> Case {
+        serde_json::from_str(&format!(r#"{{"name": "c", "steps": [{step}]}}"#)).expect("a case")
+    }
+
+    #[test]
+    fn profile_expectations_need_a_known_profile_and_a_difference_number() {
+        let invoke = |members: &str| {
+            case(&format!(
+                r#"{{"invoke": {{"action": "a", "arguments": {{}}, "expect": "ok"{members}}}}}"#
+            ))
+        };
+        let marked = invoke(r#", "difference": 7, "profiles": {"faroe-v0.5.1": {"error": "x"}}"#);
+        marked.check_profiles().expect("well formed");
+        let Step::Invoke(step) = &marked.steps[0] else {
+            panic!("an invoke step");
+        };
+        assert_eq!(step.expect_under(OURS), &Expect::Ok);
+        assert_eq!(
+            step.expect_under("faroe-v0.5.1"),
+            &Expect::Error("x".into())
+        );
+        assert_eq!(marked.differences(), vec![7]);
+        for bad in [
+            r#", "profiles": {"faroe-v0.5.1": "ok"}"#,
+            r#", "difference": 7, "profiles": {"faroe-v9": "ok"}"#,
+            r#", "difference": 21, "profiles": {"faroe-v0.5.1": "ok"}"#,
+            r#", "difference": 7, "profiles": {"ours": "ok"}"#,
+        ] {
+            assert!(invoke(bad).check_profiles().is_err(), "{bad}");
+        }
+    }
+}

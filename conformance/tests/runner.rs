@@ -299,3 +299,58 @@ async fn a_closed_port_fails_with_cannot_connect() {
         "{message}"
     );
 }
+
+#[test]
+fn every_case_with_upstream_answers_has_its_reviewed_upstream_snapshot() {
+    use conformance::fixture::{load_all, Need};
+    use conformance::snapshot::snapshot_name;
+    let profile = "faroe-v0.5.1";
+    let dir = snapshots_dir().join(profile);
+    let mut expected = std::collections::BTreeSet::new();
+    for (family, file) in load_all(&fixtures_dir()).expect("fixtures") {
+        for case in &file.cases {
+            let marked = !case.differences().is_empty();
+            // Cases switching faults run only in-process, against ours.
+            if marked && !case.needs.contains(&Need::Faults) {
+                expected.insert(format!(
+                    "fixtures__{}.snap",
+                    snapshot_name(&family, &case.name)
+                ));
+            }
+        }
+    }
+    let present: std::collections::BTreeSet<String> = std::fs::read_dir(&dir)
+        .expect("the profile's snapshots")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(present, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ours_under_the_upstream_profile_fails_at_the_first_step_marked_with_a_difference() {
+    let target = in_process::start().await.expect("in-process server");
+    let options = SuiteOptions {
+        profile: "faroe-v0.5.1".into(),
+        only: Some("deviations/row 13".into()),
+        ..SuiteOptions::default()
+    };
+    let report = suite::run(&target, &options, |_| {})
+        .await
+        .expect("the run");
+    assert_eq!(report.counts(), (0, 2, 0));
+    for case in &report.cases {
+        let Verdict::Failed(failure) = &case.verdict else {
+            panic!("{} passed", case.name);
+        };
+        assert_eq!((failure.step, failure.difference), (Some(1), Some(13)));
+        assert!(case
+            .line()
+            .contains("differs from upstream by design (difference 13)"));
+    }
+}
