@@ -135,7 +135,8 @@ impl Report {
         if retries > 0 {
             let _ = writeln!(
                 text,
-                "{retries} requests retried once on a fresh connection (the server closed a pooled connection before answering)"
+                "{retries} request{} retried once on a fresh connection (the server closed a pooled connection before answering)",
+                if retries == 1 { "" } else { "s" }
             );
         }
         let (passed, failed, skipped) = self.counts();
