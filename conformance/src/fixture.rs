@@ -26,6 +26,10 @@ pub struct Case {
     /// What the runner must offer; a runner without it skips the case.
     #[serde(default)]
     pub needs: Vec<Need>,
+    /// Profiles this case does not apply to, each with why (e.g. the upstream
+    /// answer cannot be replayed).
+    #[serde(default)]
+    pub skip_profiles: BTreeMap<String, String>,
     pub steps: Vec<Step>,
 }
 
@@ -70,6 +74,20 @@ pub struct Invoke {
     /// Saves values of a successful answer: variable name → dotted path in `values`.
     #[serde(default)]
     pub save: BTreeMap<String, String>,
+    /// The deliberate difference from upstream (README "Differences", by number) that
+    /// this step pins.
+    #[serde(default)]
+    pub difference: Option<u32>,
+    /// What other profiles expect here instead of `expect`, by profile name.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Expect>,
+}
+
+impl Invoke {
+    /// The outcome `profile` expects.
+    pub fn expect_under(&self, profile: &str) -> &Expect {
+        self.profiles.get(profile).unwrap_or(&self.expect)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -89,6 +107,22 @@ pub struct RawRequest {
     #[serde(default)]
     pub body: String,
     pub expect_status: u16,
+    /// The deliberate difference from upstream that this step pins.
+    #[serde(default)]
+    pub difference: Option<u32>,
+    /// What other profiles expect here instead of `expect_status`, by profile name.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, u16>,
+}
+
+impl RawRequest {
+    /// The status `profile` expects.
+    pub fn expect_status_under(&self, profile: &str) -> u16 {
+        self.profiles
+            .get(profile)
+            .copied()
+            .unwrap_or(self.expect_status)
+    }
 }
 
 fn default_method() -> String {
@@ -117,7 +151,109 @@ pub struct FaultStep {
     pub fault: Value,
 }
 
+/// Our own expectations: the fixtures' `expect` members and the reviewed snapshots.
+pub const OURS: &str = "ours";
+
+/// Every profile, with what it describes. A profile other than [`OURS`] takes a step's
+/// `profiles` entry in place of its `expect`, and its own snapshot where one exists.
+pub const PROFILES: &[(&str, &str)] = &[
+    (OURS, "Tiauth Faroe, this repository (the default)"),
+    (
+        "faroe-v0.5.1",
+        "upstream faroe v0.5.1 with tiauth: answers upstream gives where ours differs by design",
+    ),
+];
+
+/// How many deliberate differences README.md lists.
+pub const DIFFERENCES: u32 = 20;
+
+impl Step {
+    /// The difference this step pins, if it is marked with one.
+    pub fn difference(&self) -> Option<u32> {
+        match self {
+            Step::Invoke(invoke) => invoke.difference,
+            Step::Request(request) => request.difference,
+            _ => None,
+        }
+    }
+
+    /// A short name for reports: the action, the request, or the kind of step.
+    pub fn label(&self) -> String {
+        match self {
+            Step::Invoke(invoke) => invoke.action.clone(),
+            Step::Request(request) => format!("{} {}", request.method, request.path),
+            Step::ReadCode(read) => format!("read_code {}", read.kind),
+            Step::Advance(by) => format!("advance {by}"),
+            Step::Fault(fault) => format!("fault {}", fault.target),
+            Step::ClearFaults => "clear_faults".into(),
+            Step::Backend(command) => format!(
+                "backend {}",
+                command["command"].as_str().unwrap_or("command")
+            ),
+        }
+    }
+
+    fn profile_names(&self) -> Vec<&str> {
+        match self {
+            Step::Invoke(invoke) => invoke.profiles.keys().map(String::as_str).collect(),
+            Step::Request(request) => request.profiles.keys().map(String::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 impl Case {
+    /// The differences this case's steps are marked with, in order, without repeats.
+    pub fn differences(&self) -> Vec<u32> {
+        let mut numbers: Vec<u32> = self.steps.iter().filter_map(Step::difference).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers
+    }
+
+    /// Checks the profile members: known profile names, and difference numbers that
+    /// README.md lists, on every step that expects something else under a profile.
+    pub fn check_profiles(&self) -> anyhow::Result<()> {
+        let known = |name: &str| {
+            PROFILES
+                .iter()
+                .any(|(known, _)| *known == name && name != OURS)
+        };
+        for name in self.skip_profiles.keys() {
+            anyhow::ensure!(
+                known(name),
+                "case {:?}: unknown profile {name:?}",
+                self.name
+            );
+        }
+        for (index, step) in self.steps.iter().enumerate() {
+            let names = step.profile_names();
+            for name in &names {
+                anyhow::ensure!(
+                    known(name),
+                    "case {:?}, step {}: unknown profile {name:?}",
+                    self.name,
+                    index + 1
+                );
+            }
+            match step.difference() {
+                Some(number) => anyhow::ensure!(
+                    (1..=DIFFERENCES).contains(&number),
+                    "case {:?}, step {}: there is no difference {number}",
+                    self.name,
+                    index + 1
+                ),
+                None => anyhow::ensure!(
+                    names.is_empty(),
+                    "case {:?}, step {}: a profile's expectation needs the number of the difference it stems from",
+                    self.name,
+                    index + 1
+                ),
+            }
+        }
+        Ok(())
+    }
+
     /// The first need `offered` lacks, if any.
     pub fn unmet_need(&self, offered: &[Need]) -> Option<Need> {
         self.needs
@@ -145,6 +281,10 @@ pub fn load_all(dir: &Path) -> anyhow::Result<Vec<(String, FixtureFile)>> {
         let text = std::fs::read_to_string(&path)?;
         let file: FixtureFile =
             serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        for case in &file.cases {
+            case.check_profiles()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        }
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -170,4 +310,41 @@ pub fn parse_advance(text: &str) -> anyhow::Result<std::time::Duration> {
         _ => anyhow::bail!("duration {text:?}: unit must be s, m, h or d"),
     };
     Ok(std::time::Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(step: &str) -> Case {
+        serde_json::from_str(&format!(r#"{{"name": "c", "steps": [{step}]}}"#)).expect("a case")
+    }
+
+    #[test]
+    fn profile_expectations_need_a_known_profile_and_a_difference_number() {
+        let invoke = |members: &str| {
+            case(&format!(
+                r#"{{"invoke": {{"action": "a", "arguments": {{}}, "expect": "ok"{members}}}}}"#
+            ))
+        };
+        let marked = invoke(r#", "difference": 7, "profiles": {"faroe-v0.5.1": {"error": "x"}}"#);
+        marked.check_profiles().expect("well formed");
+        let Step::Invoke(step) = &marked.steps[0] else {
+            panic!("an invoke step");
+        };
+        assert_eq!(step.expect_under(OURS), &Expect::Ok);
+        assert_eq!(
+            step.expect_under("faroe-v0.5.1"),
+            &Expect::Error("x".into())
+        );
+        assert_eq!(marked.differences(), vec![7]);
+        for bad in [
+            r#", "profiles": {"faroe-v0.5.1": "ok"}"#,
+            r#", "difference": 7, "profiles": {"faroe-v9": "ok"}"#,
+            r#", "difference": 21, "profiles": {"faroe-v0.5.1": "ok"}"#,
+            r#", "difference": 7, "profiles": {"ours": "ok"}"#,
+        ] {
+            assert!(invoke(bad).check_profiles().is_err(), "{bad}");
+        }
+    }
 }

@@ -10,7 +10,7 @@ use mock_backend::MockBackend;
 use sha1::{Digest, Sha1};
 use tiauth_faroe::app::{serve, Overrides};
 use tiauth_faroe::config::{Config, PwnedPasswordsMode};
-use tiauth_faroe::faroe::clock::{ManualClock, Timestamp};
+use tiauth_faroe::faroe::clock::{Clock, ManualClock, Timestamp};
 use tiauth_faroe::storage::{self, SqliteStorage, Storage, StorageSettings, StorageUrl};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -18,7 +18,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::runner::CLOCK_START;
-use crate::target::Target;
+use crate::target::{ExternalOptions, Target};
 
 /// Passwords the fake range API reports as breached.
 pub const WEAK_PASSWORDS: &[&str] = &["password1234", "qwertyuiop123"];
@@ -100,8 +100,13 @@ impl Drop for NamespaceGuard {
     }
 }
 
-async fn fake_range_api() -> MockServer {
-    let server = MockServer::start().await;
+/// A pwned-passwords range API that reports [`WEAK_PASSWORDS`] as breached, on
+/// `listener` or on a free port.
+pub async fn fake_range_api(listener: Option<std::net::TcpListener>) -> MockServer {
+    let server = match listener {
+        Some(listener) => MockServer::builder().listener(listener).start().await,
+        None => MockServer::start().await,
+    };
     for password in WEAK_PASSWORDS {
         let digest = hex::encode_upper(Sha1::digest(password.as_bytes()));
         let (prefix, suffix) = digest.split_at(5);
@@ -131,6 +136,10 @@ pub struct Options {
     pub user_server_port: Option<u16>,
     /// The base URL of the pwned-passwords range API instead of the fake one.
     pub pwned_url: Option<String>,
+    /// Serve `POST /test/clock` and let the target move the clock through it, as with
+    /// an external `tiauth --enable-test-clock`, instead of handing the clock to the
+    /// target directly. The target then offers no faults.
+    pub test_clock: bool,
 }
 
 /// Starts everything and returns the target.
@@ -144,7 +153,7 @@ pub async fn start_with(options: Options) -> anyhow::Result<Target> {
     let backend = MockBackend::start(backend_addr)
         .await
         .context("starting the mock user server on 127.0.0.2")?;
-    let range_api = fake_range_api().await;
+    let range_api = fake_range_api(None).await;
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix_seconds(CLOCK_START)));
     let config = Config {
         host: [127, 0, 0, 1].into(),
@@ -156,11 +165,12 @@ pub async fn start_with(options: Options) -> anyhow::Result<Target> {
         pwned_passwords_url: options.pwned_url.unwrap_or_else(|| range_api.uri()),
         user_server_timeout: USER_SERVER_TIMEOUT,
         enable_reset: true,
+        enable_test_clock: options.test_clock,
         ..Config::default()
     };
     let (storage, namespace) = storage_from_env(clock.clone()).await?;
     let overrides = Overrides {
-        clock: Some(clock.clone()),
+        clock: (!options.test_clock).then(|| clock.clone() as Arc<dyn Clock>),
         storage: Some(storage),
         ..Overrides::default()
     };
@@ -184,6 +194,14 @@ pub async fn start_with(options: Options) -> anyhow::Result<Target> {
     if let Some(namespace) = namespace {
         // Last: dropped after the server stopped.
         running.push(Box::new(namespace));
+    }
+    if options.test_clock {
+        let options = ExternalOptions {
+            breached_passwords: true,
+            ..ExternalOptions::default()
+        };
+        let target = Target::connect(&server_url, &backend_url, options).await?;
+        return Ok(target.keeping(running));
     }
     Ok(Target::controlled(server_url, backend_url, clock, running))
 }

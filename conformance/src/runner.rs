@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{anyhow, bail, Context};
 use serde_json::{json, Value};
 
-use crate::fixture::{parse_advance, Case, Expect, Invoke, Step};
+use crate::fixture::{parse_advance, Case, Expect, Invoke, Step, OURS};
 use crate::redact::Redactor;
 use crate::target::Target;
 
@@ -25,16 +25,55 @@ pub enum Outcome {
     Skipped { reason: String },
 }
 
-/// Resets the target and replays `case` on it.
+/// A step answered other than the case expects, or could not be carried out.
+#[derive(Debug, thiserror::Error)]
+#[error("case {case:?}, step {step}: {message}")]
+pub struct StepFailed {
+    pub case: String,
+    /// From 1.
+    pub step: usize,
+    /// The action or the kind of step.
+    pub label: String,
+    /// The difference from upstream the step is marked with.
+    pub difference: Option<u32>,
+    pub message: String,
+    /// What the case expects and what came, when the step was answered.
+    pub mismatch: Option<Mismatch>,
+}
+
+/// An expectation and the answer that did not meet it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("answered {answered}, expected {expected}")]
+pub struct Mismatch {
+    pub expected: String,
+    pub answered: String,
+}
+
+/// Resets the target and replays `case` on it, with our expectations.
 pub async fn replay(target: &Target, case: &Case) -> anyhow::Result<Outcome> {
+    replay_under(target, case, OURS).await
+}
+
+/// Resets the target and replays `case` on it, expecting what `profile` expects. A
+/// step that fails gives a [`StepFailed`] error; a reset that fails, any other error.
+pub async fn replay_under(target: &Target, case: &Case, profile: &str) -> anyhow::Result<Outcome> {
+    if let Some(reason) = case.skip_profiles.get(profile) {
+        return Ok(Outcome::Skipped {
+            reason: format!("not applicable under profile {profile}: {reason}"),
+        });
+    }
     if let Some(need) = case.unmet_need(&target.offers()) {
         return Ok(Outcome::Skipped {
             reason: format!("needs {need:?}, which this target does not offer"),
         });
     }
-    target.reset(CLOCK_START).await?;
+    target
+        .reset(CLOCK_START)
+        .await
+        .context("resetting the server and the user server")?;
     let mut replay = Replay {
         target,
+        profile,
         redactor: Redactor::default(),
         variables: BTreeMap::new(),
         transcript: Vec::new(),
@@ -43,10 +82,17 @@ pub async fn replay(target: &Target, case: &Case) -> anyhow::Result<Outcome> {
         case_start: target.now(),
     };
     for (index, step) in case.steps.iter().enumerate() {
-        replay
-            .step(step)
-            .await
-            .with_context(|| format!("case {:?}, step {}", case.name, index + 1))?;
+        if let Err(error) = replay.step(step).await {
+            return Err(StepFailed {
+                case: case.name.clone(),
+                step: index + 1,
+                label: step.label(),
+                difference: step.difference(),
+                mismatch: error.downcast_ref::<Mismatch>().cloned(),
+                message: format!("{error:#}"),
+            }
+            .into());
+        }
     }
     Ok(Outcome::Replayed {
         transcript: Value::Array(replay.transcript),
@@ -57,6 +103,7 @@ pub async fn replay(target: &Target, case: &Case) -> anyhow::Result<Outcome> {
 
 struct Replay<'a> {
     target: &'a Target,
+    profile: &'a str,
     redactor: Redactor,
     variables: BTreeMap<String, String>,
     transcript: Vec<Value>,
@@ -75,15 +122,13 @@ impl Replay<'_> {
                     .target
                     .request(&request.method, &request.path, body.clone())
                     .await?;
-                if answer.status != request.expect_status {
-                    bail!(
-                        "{} {} answered {} ({}), expected {}",
-                        request.method,
-                        request.path,
-                        answer.status,
-                        answer.body,
-                        request.expect_status
-                    );
+                let expected = request.expect_status_under(self.profile);
+                if answer.status != expected {
+                    return Err(Mismatch {
+                        expected: format!("HTTP {expected}"),
+                        answered: format!("HTTP {} {:?}", answer.status, answer.body),
+                    }
+                    .into());
                 }
                 // A JSON answer is redacted like an action's answer; anything else
                 // (empty 400/404 bodies) is recorded as is.
@@ -127,7 +172,7 @@ impl Replay<'_> {
                 Ok(())
             }
             Step::Advance(text) => {
-                self.target.advance(parse_advance(text)?)?;
+                self.target.advance(parse_advance(text)?).await?;
                 self.transcript.push(json!({ "advance": text }));
                 Ok(())
             }
@@ -181,14 +226,24 @@ impl Replay<'_> {
             }
             _ => bail!("{} answered a malformed result {response}", invoke.action),
         };
-        if outcome != invoke.expect {
-            bail!(
-                "{} answered {response}, expected {:?}",
-                invoke.action,
-                invoke.expect
-            );
+        let expected = invoke.expect_under(self.profile);
+        if outcome != *expected {
+            return Err(Mismatch {
+                expected: match expected {
+                    Expect::Ok => "ok".to_owned(),
+                    Expect::Error(code) => format!("error {code}"),
+                },
+                answered: response.to_string(),
+            }
+            .into());
         }
-        for (variable, path) in &invoke.save {
+        // An answer another profile expects to be an error has no values to save.
+        let saves = if outcome == Expect::Ok {
+            &invoke.save
+        } else {
+            &BTreeMap::new()
+        };
+        for (variable, path) in saves {
             let value = path
                 .split('.')
                 .try_fold(&response["values"], |value, part| value.get(part))

@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 
 use crate::backend::{ClientBuildError, UserServerClient};
 use crate::config::{format_duration, Config, PwnedPasswordsMode};
-use crate::faroe::clock::{Clock, SystemClock};
+use crate::faroe::clock::{Clock, ManualClock, SystemClock};
 use crate::faroe::passwords::{NoStrengthCheck, PasswordHasher, PasswordStrengthChecker};
 use crate::faroe::{Faroe, SessionConfig};
 use crate::http::{router, HttpState};
@@ -63,6 +63,8 @@ pub struct App {
     pub faroe: Arc<Faroe>,
     pub storage: Arc<dyn Storage>,
     pub clock: Arc<dyn Clock>,
+    /// The clock `POST /test/clock` moves, with `--enable-test-clock`.
+    test_clock: Option<Arc<ManualClock>>,
     enable_reset: bool,
     cors_allow_origin: Option<HeaderValue>,
 }
@@ -97,9 +99,15 @@ fn password_strength(config: &Config) -> Result<Arc<dyn PasswordStrengthChecker>
 impl App {
     /// Builds the server `config` describes, with `overrides` replacing parts of it.
     pub async fn build(config: &Config, overrides: Overrides) -> Result<App, StartError> {
-        let clock = overrides
-            .clock
-            .unwrap_or_else(|| Arc::new(SystemClock) as Arc<dyn Clock>);
+        // The test clock starts at the wall clock's now and stands still until moved.
+        let test_clock = config
+            .enable_test_clock
+            .then(|| Arc::new(ManualClock::new(SystemClock.now())));
+        let clock = match (&test_clock, overrides.clock) {
+            (Some(test_clock), _) => test_clock.clone() as Arc<dyn Clock>,
+            (None, Some(clock)) => clock,
+            (None, None) => Arc::new(SystemClock),
+        };
         let storage = match overrides.storage {
             Some(storage) => storage,
             None => open_storage(config, clock.clone()).await?,
@@ -136,6 +144,7 @@ impl App {
             faroe: Arc::new(faroe),
             storage,
             clock,
+            test_clock,
             enable_reset: config.enable_reset,
             cors_allow_origin,
         })
@@ -143,14 +152,18 @@ impl App {
 
     /// The HTTP router of this server.
     pub fn router(&self) -> axum::Router {
-        router(
+        let router = router(
             HttpState {
                 faroe: self.faroe.clone(),
                 storage: self.storage.clone(),
                 enable_reset: self.enable_reset,
             },
             self.cors_allow_origin.clone(),
-        )
+        );
+        match &self.test_clock {
+            Some(clock) => crate::test_clock::serve_on(router, clock.clone()),
+            None => router,
+        }
     }
 
     /// Serves on `listener` until `shutdown` completes, then lets the requests in flight
@@ -268,6 +281,7 @@ fn log_startup(config: &Config, addr: SocketAddr) {
         storage_namespace = %config.storage.namespace,
         user_server = %config.user_server_url(),
         reset_endpoint = config.enable_reset,
+        test_clock = config.enable_test_clock,
         interactive = config.interactive,
         cors_allow_origin = config.cors_allow_origin.as_deref().unwrap_or("off"),
         pwned_passwords = %pwned,
@@ -278,6 +292,11 @@ fn log_startup(config: &Config, addr: SocketAddr) {
         "tiauth listening on http://{addr} with {} storage",
         config.storage_settings().url.engine()
     );
+    if config.enable_test_clock {
+        tracing::warn!(
+            "POST /test/clock is enabled: the server's clock stands still until a request moves it"
+        );
+    }
     if config.enable_reset && !config.host.is_loopback() {
         tracing::warn!(
             host = %config.host,

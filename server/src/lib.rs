@@ -3,8 +3,9 @@
 //! `faroe` is the protocol itself, free of HTTP and SQL; `storage` holds the key-value
 //! engines it keeps its state in. Around them: `config` (flags, environment, env file),
 //! `backend` (the user-server client), `pwned` (the breached-password check), `http` (the
-//! public routes), `shell` (interactive mode), `logging` (log output of the binaries) and
-//! `app`, which assembles and runs the server.
+//! public routes), `shell` (interactive mode), `logging` (log output of the binaries),
+//! `test_clock` (the settable clock of conformance runs) and `app`, which assembles and
+//! runs the server.
 
 pub mod app;
 pub mod backend;
@@ -15,3 +16,4 @@ pub mod logging;
 pub mod pwned;
 pub mod shell;
 pub mod storage;
+pub mod test_clock;

@@ -114,6 +114,11 @@ pub struct Cli {
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new(), value_name = "BOOL", hide_possible_values = true)]
     pub enable_reset: bool,
 
+    /// Serve POST /test/clock, which sets or advances the server's clock (frozen
+    /// until told otherwise); for conformance runs only, loopback addresses only
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new(), value_name = "BOOL", hide_possible_values = true)]
+    pub enable_test_clock: bool,
+
     /// Port of the user server; overrides FAROE_PRIVATE_PORT (0 keeps it)
     #[arg(long, value_name = "N")]
     pub private_port: Option<u16>,
@@ -144,6 +149,7 @@ const SINGLE_DASH_FLAGS: &[&str] = &[
     "env-file",
     "interactive",
     "enable-reset",
+    "enable-test-clock",
     "private-port",
     "host",
     "port",

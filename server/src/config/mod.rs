@@ -54,6 +54,8 @@ pub struct Config {
     pub user_server_timeout: Duration,
     pub log_filter: String,
     pub enable_reset: bool,
+    /// Serve `POST /test/clock` (a frozen, settable clock); only on loopback hosts.
+    pub enable_test_clock: bool,
     pub interactive: bool,
 }
 
@@ -76,6 +78,7 @@ impl Default for Config {
             user_server_timeout: Duration::from_secs(5),
             log_filter: "info".to_owned(),
             enable_reset: false,
+            enable_test_clock: false,
             interactive: false,
         }
     }
@@ -139,6 +142,7 @@ impl Config {
             ),
             format!("FAROE_LOG={}", self.log_filter),
             format!("--enable-reset={}", self.enable_reset),
+            format!("--enable-test-clock={}", self.enable_test_clock),
             format!("--interactive={}", self.interactive),
         ];
         lines.extend(self.storage.describe(&self.db_path));

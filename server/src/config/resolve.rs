@@ -111,6 +111,15 @@ pub fn resolve(
         defaults.user_server_timeout,
     )?;
     let log_filter = variable(&lookup, "FAROE_LOG", parse_log_filter, defaults.log_filter)?;
+    // Whoever reaches the test clock can expire every session and refill every
+    // rate limit: never offered beyond this machine.
+    if cli.enable_test_clock && !host.is_loopback() {
+        return Err(invalid(
+            "--enable-test-clock with host",
+            &host.to_string(),
+            "the test clock is served only on a loopback address (--host 127.0.0.1)",
+        ));
+    }
 
     Ok(Config {
         host,
@@ -129,6 +138,7 @@ pub fn resolve(
         user_server_timeout,
         log_filter,
         enable_reset: cli.enable_reset,
+        enable_test_clock: cli.enable_test_clock,
         interactive: cli.interactive,
     })
 }
@@ -380,6 +390,37 @@ mod tests {
         assert_eq!(config.log_filter, "debug,hyper=warn");
         assert_eq!(config.host.to_string(), "::1");
         assert!(config.enable_reset && config.interactive);
+    }
+
+    #[test]
+    fn the_test_clock_is_refused_beyond_loopback() {
+        let with_host = |host: &str| Cli {
+            enable_test_clock: true,
+            host: Some(host.to_owned()),
+            ..Cli::default()
+        };
+        for loopback in ["127.0.0.1", "::1"] {
+            let config = resolve_with(&with_host(loopback), &[], &[]).expect("loopback is fine");
+            assert!(config.enable_test_clock);
+        }
+        for other in ["0.0.0.0", "192.168.1.2"] {
+            let error = resolve_with(&with_host(other), &[], &[]).expect_err(other);
+            assert_eq!(error.exit_code(), 2);
+            assert!(error.to_string().contains("--enable-test-clock"), "{error}");
+        }
+        let default_host = Cli {
+            enable_test_clock: true,
+            ..Cli::default()
+        };
+        assert!(
+            resolve_with(&default_host, &[], &[]).is_err(),
+            "0.0.0.0 by default"
+        );
+        assert!(
+            !resolve_with(&Cli::default(), &[], &[])
+                .expect("valid")
+                .enable_test_clock
+        );
     }
 
     #[test]

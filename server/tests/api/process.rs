@@ -54,6 +54,7 @@ fn help_explains_every_flag_and_variable() {
             "--env-file",
             "--interactive",
             "--enable-reset",
+            "--enable-test-clock",
             "--private-port",
             "--host",
             "--port",
@@ -178,6 +179,30 @@ fn a_missing_explicit_env_file_exits_with_status_2() {
     assert!(message.contains("missing.env"), "{message}");
     assert!(message.contains("does not exist"), "{message}");
     assert_eq!(message.lines().count(), 1, "{message}");
+}
+
+#[test]
+fn the_test_clock_refuses_to_start_on_a_non_loopback_address() {
+    let dir = temp_dir();
+    for host in [None, Some("0.0.0.0")] {
+        let mut command = tiauth(dir.path());
+        command.args(["--enable-test-clock", "--port", "0"]);
+        if let Some(host) = host {
+            command.args(["--host", host]);
+        }
+        let output = run(&mut command);
+        assert_eq!(output.status.code(), Some(2), "{host:?}");
+        let message = stderr(&output);
+        assert!(message.contains("--enable-test-clock"), "{message}");
+        assert!(message.contains("loopback"), "{message}");
+    }
+    let output = run(tiauth(dir.path()).args([
+        "--enable-test-clock",
+        "--host",
+        "127.0.0.1",
+        "--check-config",
+    ]));
+    assert!(resolved(&output).contains(&"--enable-test-clock=true".to_owned()));
 }
 
 #[test]

@@ -480,7 +480,10 @@ impl<'a> Run<'a> {
             }
             Advance { seconds } => {
                 let by = std::time::Duration::from_secs(seconds.unsigned_abs());
-                self.target.advance(by).map_err(|e| format!("{e:#}"))?;
+                self.target
+                    .advance(by)
+                    .await
+                    .map_err(|e| format!("{e:#}"))?;
                 self.model.now += seconds;
                 self.log.push(format!("clock + {seconds} s"));
                 true
