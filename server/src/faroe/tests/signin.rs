@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::{SessionRecord, SigninRecord, TokenRecord};
 use crate::faroe::clock::Timestamp;
 use crate::faroe::email::Email;
 use crate::faroe::testing::{with_wrong_secret, Harness, StorageOp, PASSWORD, START};
@@ -9,7 +10,7 @@ use crate::faroe::user::UserStoreError;
 use crate::storage::StorageError;
 
 const EMAIL: &str = "bob@example.com";
-const SIGNIN: &str = "aaaj.";
+const SIGNIN: &str = SigninRecord::PREFIX;
 
 async fn signin_token(harness: &Harness) -> String {
     let values = harness
@@ -299,7 +300,7 @@ async fn complete_signin_answers_internal_error_when_the_session_cannot_be_store
     let token = harness.verified_signin(EMAIL, PASSWORD).await;
     harness.storage.fail(
         StorageOp::Add,
-        "aaah.",
+        SessionRecord::PREFIX,
         0,
         StorageError::Failure("full".into()),
     );
