@@ -174,10 +174,14 @@ async fn verify_checks_the_password_and_sets_the_identity_once() {
 #[tokio::test]
 async fn verify_spends_a_password_token_of_the_user_per_attempt() {
     let flow = Flow::start().await;
-    for _ in 0..4 {
-        flow.h
-            .error(VERIFY, flow.with_password("not the password"))
-            .await;
+    for attempt in 1..=4 {
+        assert_eq!(
+            flow.h
+                .error(VERIFY, flow.with_password("not the password"))
+                .await,
+            "incorrect_password",
+            "attempt {attempt}"
+        );
     }
     assert_eq!(
         flow.h.error(VERIFY, flow.with_password(PASSWORD)).await,

@@ -432,9 +432,13 @@ async fn send_code_shares_the_email_bucket_with_create() {
 #[tokio::test]
 async fn send_code_is_refused_while_the_address_has_no_code_attempts_left() {
     let flow = Flow::start().await;
-    for _ in 0..5 {
+    for attempt in 1..=5 {
         let args = flow.with("email_address_verification_code", "WRONGONE");
-        flow.h.error(VERIFY_CODE, args).await;
+        assert_eq!(
+            flow.h.error(VERIFY_CODE, args).await,
+            "incorrect_email_address_verification_code",
+            "attempt {attempt}"
+        );
     }
     assert_eq!(flow.h.error(SEND, flow.args()).await, "rate_limited");
 }
@@ -491,9 +495,13 @@ async fn verify_code_checks_the_code_exactly_and_once() {
 #[tokio::test]
 async fn verify_code_spends_a_code_token_per_attempt() {
     let flow = Flow::start().await;
-    for _ in 0..5 {
+    for attempt in 1..=5 {
         let args = flow.with("email_address_verification_code", "WRONGONE");
-        flow.h.error(VERIFY_CODE, args).await;
+        assert_eq!(
+            flow.h.error(VERIFY_CODE, args).await,
+            "incorrect_email_address_verification_code",
+            "attempt {attempt}"
+        );
     }
     let args = flow.with("email_address_verification_code", &flow.code());
     assert_eq!(flow.h.error(VERIFY_CODE, args).await, "rate_limited");
@@ -597,10 +605,14 @@ async fn verify_password_spends_a_password_token_of_the_user_per_attempt() {
     let flow = Flow::start().await;
     flow.verify_code().await;
     // The signin that made the session spent one already.
-    for _ in 0..4 {
-        flow.h
-            .error(VERIFY_PASSWORD, flow.with_password("not the password"))
-            .await;
+    for attempt in 1..=4 {
+        assert_eq!(
+            flow.h
+                .error(VERIFY_PASSWORD, flow.with_password("not the password"))
+                .await,
+            "incorrect_password",
+            "attempt {attempt}"
+        );
     }
     assert_eq!(
         flow.h

@@ -486,10 +486,14 @@ async fn verify_checks_the_temporary_password_exactly_and_once() {
 #[tokio::test]
 async fn verify_spends_a_temporary_password_token_of_the_user_per_attempt() {
     let flow = Flow::start().await;
-    for _ in 0..5 {
-        flow.h
-            .error(VERIFY, flow.with("temporary_password", "WRONGWRONGWR"))
-            .await;
+    for attempt in 1..=5 {
+        assert_eq!(
+            flow.h
+                .error(VERIFY, flow.with("temporary_password", "WRONGWRONGWR"))
+                .await,
+            "incorrect_temporary_password",
+            "attempt {attempt}"
+        );
     }
     let args = flow.with("temporary_password", &flow.temporary_password());
     assert_eq!(flow.h.error(VERIFY, args).await, "rate_limited");

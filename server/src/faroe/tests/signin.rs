@@ -206,9 +206,14 @@ async fn the_right_password_verifies_the_first_factor_once() {
 async fn password_attempts_are_limited_per_user_across_signins() {
     let harness = Harness::new();
     harness.add_user(EMAIL, PASSWORD).await;
-    for _ in 0..5 {
+    for attempt in 1..=5 {
         let token = signin_token(&harness).await;
-        verify_password(&harness, &token, "wrong password").await;
+        let answer = verify_password(&harness, &token, "wrong password").await;
+        assert_eq!(
+            error_code(&answer),
+            "incorrect_password",
+            "attempt {attempt}"
+        );
     }
     let token = signin_token(&harness).await;
     assert_eq!(
