@@ -37,6 +37,25 @@ impl CoverageTable {
         serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 
+    /// Every pair the table names: the listed ones and the excluded ones.
+    pub fn named_pairs(&self) -> BTreeSet<(String, String)> {
+        let listed = self.pairs.iter().map(|p| (&p.action, &p.error_code));
+        let excluded = self.excluded.iter().map(|e| (&e.action, &e.error_code));
+        listed
+            .chain(excluded)
+            .map(|(action, code)| (action.clone(), code.clone()))
+            .collect()
+    }
+
+    /// Whether the table lists or excludes the pair.
+    pub fn names(&self, action: &str, error_code: &str) -> bool {
+        let listed = self.pairs.iter().map(|p| (&p.action, &p.error_code));
+        let excluded = self.excluded.iter().map(|e| (&e.action, &e.error_code));
+        listed
+            .chain(excluded)
+            .any(|(a, c)| a == action && c == error_code)
+    }
+
     /// The listed pairs no fixture produced.
     pub fn missing(&self, produced: &BTreeSet<(String, String)>) -> Vec<&Pair> {
         self.pairs

@@ -712,19 +712,29 @@ async fn user_server_answers_a_wrong_envelope() {
     lifecycle_under(json!({ "kind": "wrong_envelope" })).await;
 }
 
-/// Waits until the user server has received a call of `action`.
+/// How long a wait for the servers may take before the test fails; far above what
+/// a loaded machine needs, so reaching it means the awaited thing never happens.
+const WAIT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Waits until the user server has received a call of `action`, failing the test
+/// at the deadline.
 async fn until_called(target: &Target, action: &str, calls_before: usize) {
-    loop {
-        let calls = command(target, json!({ "command": "get_calls" })).await;
-        let calls = calls["calls"].as_array().cloned().unwrap_or_default();
-        if calls
-            .iter()
-            .skip(calls_before)
-            .any(|c| c["action"] == action)
-        {
-            return;
+    let called = async {
+        loop {
+            let calls = command(target, json!({ "command": "get_calls" })).await;
+            let calls = calls["calls"].as_array().cloned().unwrap_or_default();
+            if calls
+                .iter()
+                .skip(calls_before)
+                .any(|c| c["action"] == action)
+            {
+                return;
+            }
+            tokio::task::yield_now().await;
         }
-        tokio::task::yield_now().await;
+    };
+    if tokio::time::timeout(WAIT_DEADLINE, called).await.is_err() {
+        panic!("the user server received no {action} call within {WAIT_DEADLINE:?}");
     }
 }
 

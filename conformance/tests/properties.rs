@@ -35,7 +35,7 @@ use conformance::target::Target;
 use proptest::collection::{hash_map, vec};
 use proptest::prelude::*;
 use proptest::sample::select;
-use proptest::test_runner::{Config, TestCaseError};
+use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError};
 use serde_json::{json, Map, Value};
 use tokio::runtime::Runtime;
 
@@ -94,7 +94,11 @@ fn config(cases: u32) -> Config {
         cases,
         // Shrinking replays whole flows (with password hashing): keep it bounded.
         max_shrink_iters: 256,
-        failure_persistence: None,
+        // A failing case is kept in `properties.proptest-regressions` beside this
+        // file and replayed first on every later run; commit that file.
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
         ..Config::default()
     }
 }
