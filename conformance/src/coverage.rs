@@ -103,3 +103,52 @@ impl CoverageTable {
         out
     }
 }
+
+/// The (action, error_code) pairs of the per-action table in `docs/protocol.md` §4.9:
+/// the rows from the section's heading to the next heading whose first cell is an
+/// action in backticks; every backticked word of the second cell is one of its codes.
+pub fn protocol_table_pairs(markdown: &str) -> anyhow::Result<BTreeSet<(String, String)>> {
+    let section = markdown
+        .split("\n### ")
+        .find(|section| section.starts_with("4.9 "))
+        .ok_or_else(|| anyhow::anyhow!("no section 4.9 in docs/protocol.md"))?;
+    let mut pairs = BTreeSet::new();
+    for row in section.lines().filter(|line| line.starts_with("| `")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let [_, action, codes, ..] = cells.as_slice() else {
+            anyhow::bail!("not a table row: {row}");
+        };
+        let action = action.trim_matches('`');
+        let codes: Vec<&str> = codes.split('`').skip(1).step_by(2).collect();
+        anyhow::ensure!(!codes.is_empty(), "no codes for {action}");
+        for code in codes {
+            anyhow::ensure!(
+                pairs.insert((action.to_owned(), code.to_owned())),
+                "{action} lists {code} twice"
+            );
+        }
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_rows_of_section_4_9_are_read() {
+        let markdown = "## 4\n\n### 4.8 Races\n\n| `x` | `not_this` |\n\n### 4.9 Codes\n\n\
+            | Action | Error codes |\n|---|---|\n| `get_signup` | `invalid_signup_token` `internal_error` |\n\
+            | `get_session` | `invalid_session_token` |\n\n### 4.10 Next\n\n| `y` | `nor_this` |\n";
+        let pairs = protocol_table_pairs(markdown).expect("parses");
+        let expected: BTreeSet<(String, String)> = [
+            ("get_signup", "invalid_signup_token"),
+            ("get_signup", "internal_error"),
+            ("get_session", "invalid_session_token"),
+        ]
+        .iter()
+        .map(|(a, c)| ((*a).to_owned(), (*c).to_owned()))
+        .collect();
+        assert_eq!(pairs, expected);
+    }
+}

@@ -1,4 +1,4 @@
-//! The server under user-server and pwned-passwords faults (PROTOCOL.md §4, §15 #8,
+//! The server under user-server and pwned-passwords faults (docs/protocol.md §4, §15 #8,
 //! #11, #16): every user-server failure an action depends on gives `internal_error`
 //! for that action and leaves nothing half-written (the same step succeeds once the
 //! fault is cleared, and earlier state is intact); a slow user server never holds up
@@ -99,7 +99,7 @@ async fn internal_error_with(
 
 /// With `fault` on e-mails, `action` answers `internal_error` when the fault makes
 /// `/email` answer other than 200, and succeeds otherwise: only the status counts
-/// (§11.1), so a malformed or unexpected 200 body is a delivered e-mail.
+/// (docs/protocol.md §11.1), so a malformed or unexpected 200 body is a delivered e-mail.
 async fn with_email_fault(
     target: &Target,
     fault: &Value,
@@ -251,7 +251,7 @@ async fn lifecycle_under(fault: Value) {
     );
     // B_MAIL holds five tokens per address: the failed lookup spent none, each of the
     // four e-mail attempts one (a failed send keeps its token
-    // spent, §15 #11). One more, and the next is rate limited.
+    // spent, docs/protocol.md §15 #11). One more, and the next is rate limited.
     let extra = ok(t, "create_signup", &[("email_address", email)]).await;
     assert!(extra["signup_token"].is_string());
     read_code(t, "signup_verification", email)
@@ -340,7 +340,7 @@ async fn lifecycle_under(fault: Value) {
         &[("signin_token", &signin)],
     )
     .await;
-    // The signed-in notice is best effort (§4.2 #12 step 5).
+    // The signed-in notice is best effort (docs/protocol.md §4.2 action 12).
     set_fault(t, "email", f).await;
     let session = ok(t, "complete_signin", &[("signin_token", &signin)]).await;
     clear_faults(t).await;
@@ -518,7 +518,7 @@ async fn lifecycle_under(fault: Value) {
         (&json!(true), &json!(true))
     );
     assert_eq!(user_rows(t).await, vec![(new_email.to_owned(), 0, 0)]);
-    // The password-changed notice is best effort (§4.5 #28 step 8).
+    // The password-changed notice is best effort (docs/protocol.md §4.5 action 28).
     set_fault(t, "email", f).await;
     ok(t, "complete_user_password_update", &pair).await;
     clear_faults(t).await;

@@ -1,9 +1,11 @@
 //! One test per case of `fixtures/`: each replays its case and compares the
 //! transcript with its reviewed snapshot. Test names are `<family>::<case>`, so
 //! `cargo test -p conformance --test fixtures -- signup` runs the signup cases, and
-//! every failing case is reported in one run. Two more tests: `case_names_are_unique`,
-//! and `coverage`, which checks that the fixtures produce every (action, error_code)
-//! pair of `fixtures/coverage.json` and invoke every action.
+//! every failing case is reported in one run. Three more tests: `case_names_are_unique`;
+//! `protocol_table_matches_coverage`, which holds the error-code table of
+//! `docs/protocol.md` §4.9 and `fixtures/coverage.json` to the same pairs; and
+//! `coverage`, which checks that the fixtures produce every (action, error_code) pair
+//! listed in `fixtures/coverage.json` and invoke every action.
 //!
 //! In-process by default. With `CONFORMANCE_SERVER_URL` and `CONFORMANCE_BACKEND_URL`
 //! set, the same cases run against that server; cases needing the clock or faults are
@@ -17,7 +19,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use conformance::coverage::CoverageTable;
+use conformance::coverage::{protocol_table_pairs, CoverageTable};
 use conformance::fixture::{fixtures_dir, load_all, Case};
 use conformance::runner::{replay, Outcome};
 use conformance::target::Target;
@@ -27,6 +29,7 @@ use tiauth_faroe::faroe::error::ErrorCode;
 
 const COVERAGE: &str = "coverage";
 const UNIQUE_NAMES: &str = "case_names_are_unique";
+const PROTOCOL_TABLE: &str = "protocol_table_matches_coverage";
 
 fn slug(text: &str) -> String {
     text.chars()
@@ -164,6 +167,49 @@ fn coverage_test(
     })
 }
 
+/// The error-code table of `docs/protocol.md` §4.9 and `fixtures/coverage.json` (listed
+/// pairs and exclusions together) name the same (action, error_code) pairs, and the
+/// table has a row for every action.
+fn protocol_table_test() -> Trial {
+    Trial::test(PROTOCOL_TABLE, || {
+        let fail = |error: anyhow::Error| Failed::from(format!("{error:#}"));
+        let doc = fixtures_dir().join("../docs/protocol.md");
+        let markdown = std::fs::read_to_string(&doc)
+            .map_err(|error| Failed::from(format!("{}: {error}", doc.display())))?;
+        let documented = protocol_table_pairs(&markdown).map_err(fail)?;
+        let table = CoverageTable::load(&fixtures_dir().join("coverage.json")).map_err(fail)?;
+        let covered = table.named_pairs();
+        let only_documented: Vec<_> = documented.difference(&covered).collect();
+        let only_covered: Vec<_> = covered.difference(&documented).collect();
+        let actions: BTreeSet<&str> = documented.iter().map(|(a, _)| a.as_str()).collect();
+        let undocumented: Vec<_> = ACTION_NAMES
+            .iter()
+            .filter(|name| !actions.contains(**name))
+            .collect();
+        let mut problems = Vec::new();
+        if !only_documented.is_empty() {
+            problems.push(format!(
+                "in docs/protocol.md §4.9 but not in coverage.json: {only_documented:?}"
+            ));
+        }
+        if !only_covered.is_empty() {
+            problems.push(format!(
+                "in coverage.json but not in docs/protocol.md §4.9: {only_covered:?}"
+            ));
+        }
+        if !undocumented.is_empty() {
+            problems.push(format!(
+                "actions without a row in docs/protocol.md §4.9: {undocumented:?}"
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("\n").into())
+        }
+    })
+}
+
 fn main() -> ExitCode {
     let mut arguments = Arguments::from_args();
     // Every case resets the one shared server: never two at once.
@@ -212,6 +258,7 @@ fn main() -> ExitCode {
             Err(format!("cases sharing a snapshot name: {duplicates:?}").into())
         }
     }));
+    trials.push(protocol_table_test());
     trials.push(coverage_test(&suite, replayable, skipped));
     libtest_mimic::run(&arguments, trials).exit_code()
 }

@@ -746,7 +746,7 @@ fn flows_match_the_reference_model() {
 // (c) shapes over generated flows
 // ---------------------------------------------------------------------------
 
-/// Addresses the §8 pattern accepts, drawn from its whole alphabet.
+/// Addresses the docs/protocol.md §8 pattern accepts, drawn from its whole alphabet.
 fn generated_email() -> impl Strategy<Value = Email> {
     ("[a-zA-Z0-9!#%&'*+/=?^_{|}~.-]{1,16}", "[a-zA-Z0-9.-]{1,16}")
         .prop_map(|(local, domain)| Email(format!("{local}@{domain}")))
@@ -833,7 +833,7 @@ fn returned_values_have_documented_shapes() {
 /// The body limit of our server: larger bodies are answered 413.
 const BODY_LIMIT: usize = 64 * 1024;
 
-/// What the envelope rules (§1.6, §2, §15 #13) decide for a body.
+/// What the envelope rules (docs/protocol.md §2.1, §2, §15 #13) decide for a body.
 #[derive(Debug, PartialEq, Eq)]
 enum Verdict {
     /// 200 with a result of this action.
@@ -1221,7 +1221,7 @@ fn arbitrary_bodies_random_json_and_bytes() {
     });
 }
 
-/// The JSON rules of §15 #13 on fixed bodies, next to the generated ones above:
+/// The JSON rules of docs/protocol.md §15 #13 on fixed bodies, next to the generated ones above:
 /// negative numbers and exponents in unused members are fine; trailing commas,
 /// invalid UTF-8 (anywhere) and non-JSON are 400.
 #[test]

@@ -1,4 +1,4 @@
-//! User deletion (§4.6).
+//! User deletion (docs/protocol.md §4.6).
 
 use serde_json::json;
 

@@ -1,4 +1,4 @@
-//! E-mail address update (§4.4).
+//! E-mail address update (docs/protocol.md §4.4).
 
 use serde_json::{json, Value};
 

@@ -1,7 +1,7 @@
 //! Core-level tests of every flow and of the envelope, driven through the action
 //! envelope with the `testing` fakes and a manual clock.
 //!
-//! Tests named `row_<n>_…` pin a row of the contract's §15 (our deliberate
+//! Tests named `row_<n>_…` pin an item of docs/protocol.md §15 (our deliberate
 //! differences from upstream).
 
 mod deletion;

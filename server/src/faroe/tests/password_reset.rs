@@ -1,4 +1,4 @@
-//! User password reset (§4.7).
+//! User password reset (docs/protocol.md §4.7).
 
 use serde_json::{json, Value};
 

@@ -1,4 +1,4 @@
-//! User password update (§4.5).
+//! User password update (docs/protocol.md §4.5).
 
 use serde_json::json;
 
