@@ -54,7 +54,13 @@ pub trait TokenRecord: Serialize + DeserializeOwned + Send + Sync {
     const TOKEN_MEMBER: &'static str;
     /// What actions answer with for it.
     type Model: Serialize;
+    fn id(&self) -> &str;
     fn secret_hash(&self) -> &SecretHash;
+
+    /// Where the record is stored.
+    fn key(&self) -> String {
+        format!("{}{}", Self::PREFIX, self.id())
+    }
 }
 
 /// How a lifetime ends: some flows end when `now − created` reaches the lifetime,
@@ -103,7 +109,7 @@ pub trait SessionBoundRecord: UserFlowRecord {
 /// Implements the record traits for one record type from the facts written at its
 /// use: its prefix, its model and the member naming it, its lifetime and how that
 /// ends, the code a bad token answers, whether a session owns it, and when a user
-/// change voids it. The accessors (`secret_hash`, `created_at`, `user_id`,
+/// change voids it. The accessors (`id`, `secret_hash`, `created_at`, `user_id`,
 /// `session_id`) are the same for every record: they read the fields of those names.
 macro_rules! record {
     ($record:ident { prefix: $prefix:literal, model: $model:ident $member:literal $(,)? }) => {
@@ -112,6 +118,9 @@ macro_rules! record {
             const MEMBER: &'static str = $member;
             const TOKEN_MEMBER: &'static str = concat!($member, "_token");
             type Model = $model;
+            fn id(&self) -> &str {
+                &self.id
+            }
             fn secret_hash(&self) -> &SecretHash {
                 &self.secret_hash
             }

@@ -1,11 +1,20 @@
 //! Account deletion: a signed-in user proves their identity with their password,
 //! and the user is deleted.
 
-use super::{ensure, key_of, NewCredential, Removal, UserCheck};
+use super::session::UserCheck::{Always, CacheAllowed};
+use super::{ensure, NewCredential, PasswordStep, Removal};
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
-use crate::faroe::models::{Created, NoValues, Values};
-use crate::faroe::records::{FlowRecord, UserDeletionRecord};
+use crate::faroe::models::{Created, NoValues};
+use crate::faroe::records::UserDeletionRecord;
 use crate::faroe::Faroe;
+
+type Deletion = UserDeletionRecord;
+
+/// The password proves the identity.
+const IDENTITY: PasswordStep<Deletion> = PasswordStep {
+    already_verified: ErrorCode::UserIdentityAlreadyVerified,
+    flag: |deletion| &mut deletion.user_identity_verified,
+};
 
 impl Faroe {
     pub async fn create_user_deletion(
@@ -24,42 +33,7 @@ impl Faroe {
             user_disabled_counter: user.disabled_counter,
             created_at: self.now().unix_seconds(),
         };
-        let key = key_of::<UserDeletionRecord>(&record.id);
-        self.insert(&key, &record, record.expires_at()).await?;
-        Ok(Created {
-            model: record.model(),
-            token: credential.token,
-        })
-    }
-
-    pub async fn get_user_deletion(
-        &self,
-        session_token: &str,
-        user_deletion_token: &str,
-    ) -> ActionResult<Values<UserDeletionRecord>> {
-        let (stored, _) = self
-            .valid_session_flow::<UserDeletionRecord>(
-                session_token,
-                user_deletion_token,
-                UserCheck::CacheAllowed,
-            )
-            .await?;
-        Ok(Values::of(&stored.record))
-    }
-
-    pub async fn delete_user_deletion(
-        &self,
-        session_token: &str,
-        user_deletion_token: &str,
-    ) -> ActionResult<NoValues> {
-        let (stored, _) = self
-            .valid_session_flow::<UserDeletionRecord>(
-                session_token,
-                user_deletion_token,
-                UserCheck::CacheAllowed,
-            )
-            .await?;
-        self.delete_flow(stored).await
+        self.store_new(&record, credential.token).await
     }
 
     pub async fn verify_user_deletion_user_password(
@@ -68,21 +42,10 @@ impl Faroe {
         user_deletion_token: &str,
         password: &str,
     ) -> ActionResult<NoValues> {
-        let (stored, user) = self
-            .valid_session_flow::<UserDeletionRecord>(
-                session_token,
-                user_deletion_token,
-                UserCheck::Always,
-            )
-            .await?;
-        self.verify_password_step(
-            stored,
-            &user,
-            password,
-            ErrorCode::UserIdentityAlreadyVerified,
-            |deletion| &mut deletion.user_identity_verified,
-        )
-        .await
+        let tokens = (session_token, user_deletion_token);
+        let (stored, user) = self.valid_session_flow::<Deletion>(tokens, Always).await?;
+        self.verify_password_step(stored, &user, password, IDENTITY)
+            .await
     }
 
     /// Deletes the user. Their sessions stay stored and each fails its next use.
@@ -91,12 +54,9 @@ impl Faroe {
         session_token: &str,
         user_deletion_token: &str,
     ) -> ActionResult<NoValues> {
+        let tokens = (session_token, user_deletion_token);
         let (stored, _) = self
-            .valid_session_flow::<UserDeletionRecord>(
-                session_token,
-                user_deletion_token,
-                UserCheck::CacheAllowed,
-            )
+            .valid_session_flow::<Deletion>(tokens, CacheAllowed)
             .await?;
         ensure(
             stored.record.user_identity_verified,

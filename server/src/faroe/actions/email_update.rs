@@ -1,15 +1,18 @@
 //! E-mail address update: a signed-in user verifies a new address with a code sent
 //! there, proves their identity with their password, and the address changes.
 
-use super::{ensure, ensure_counter_can_move, key_of, set_flag, NewCredential, Removal, UserCheck};
+use super::session::UserCheck::CacheAllowed;
+use super::{ensure, ensure_counter_can_move, set_flag, NewCredential, PasswordStep, Removal};
 use crate::faroe::credentials::generate_verification_code;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
-use crate::faroe::models::{Created, NoValues, Values};
-use crate::faroe::records::{FlowRecord, UserEmailAddressUpdateRecord};
+use crate::faroe::models::{Created, NoValues};
+use crate::faroe::records::{TokenRecord, UserEmailAddressUpdateRecord};
 use crate::faroe::user::{User, UserStoreError};
 use crate::faroe::Faroe;
+
+type Update = UserEmailAddressUpdateRecord;
 
 fn verification_email(update: &UserEmailAddressUpdateRecord, user: &User) -> Email {
     Email::EmailUpdateVerification {
@@ -18,6 +21,12 @@ fn verification_email(update: &UserEmailAddressUpdateRecord, user: &User) -> Ema
         code: update.email_address_verification_code.clone(),
     }
 }
+
+/// The password proves the identity.
+const IDENTITY: PasswordStep<Update> = PasswordStep {
+    already_verified: ErrorCode::UserIdentityAlreadyVerified,
+    flag: |update| &mut update.user_identity_verified,
+};
 
 impl Faroe {
     pub async fn create_user_email_address_update(
@@ -56,44 +65,10 @@ impl Faroe {
             user_disabled_counter: user.disabled_counter,
             created_at: self.now().unix_seconds(),
         };
-        let key = key_of::<UserEmailAddressUpdateRecord>(&record.id);
-        self.insert(&key, &record, record.expires_at()).await?;
-        self.send_code_email(&verification_email(&record, &user), Some(&key))
+        let created = self.store_new(&record, credential.token).await?;
+        self.send_code_email(&verification_email(&record, &user), Some(&record.key()))
             .await?;
-        Ok(Created {
-            model: record.model(),
-            token: credential.token,
-        })
-    }
-
-    pub async fn get_user_email_address_update(
-        &self,
-        session_token: &str,
-        user_email_address_update_token: &str,
-    ) -> ActionResult<Values<UserEmailAddressUpdateRecord>> {
-        let (stored, _) = self
-            .valid_session_flow::<UserEmailAddressUpdateRecord>(
-                session_token,
-                user_email_address_update_token,
-                UserCheck::CacheAllowed,
-            )
-            .await?;
-        Ok(Values::of(&stored.record))
-    }
-
-    pub async fn delete_user_email_address_update(
-        &self,
-        session_token: &str,
-        user_email_address_update_token: &str,
-    ) -> ActionResult<NoValues> {
-        let (stored, _) = self
-            .valid_session_flow::<UserEmailAddressUpdateRecord>(
-                session_token,
-                user_email_address_update_token,
-                UserCheck::CacheAllowed,
-            )
-            .await?;
-        self.delete_flow(stored).await
+        Ok(created)
     }
 
     /// Sends the update's code again (the same code: one code per update).
@@ -102,12 +77,9 @@ impl Faroe {
         session_token: &str,
         user_email_address_update_token: &str,
     ) -> ActionResult<NoValues> {
+        let tokens = (session_token, user_email_address_update_token);
         let (stored, user) = self
-            .valid_session_flow::<UserEmailAddressUpdateRecord>(
-                session_token,
-                user_email_address_update_token,
-                UserCheck::CacheAllowed,
-            )
+            .valid_session_flow::<Update>(tokens, CacheAllowed)
             .await?;
         let update = &stored.record;
         ensure(
@@ -127,12 +99,9 @@ impl Faroe {
         user_email_address_update_token: &str,
         email_address_verification_code: &str,
     ) -> ActionResult<NoValues> {
+        let tokens = (session_token, user_email_address_update_token);
         let (stored, _) = self
-            .valid_session_flow::<UserEmailAddressUpdateRecord>(
-                session_token,
-                user_email_address_update_token,
-                UserCheck::CacheAllowed,
-            )
+            .valid_session_flow::<Update>(tokens, CacheAllowed)
             .await?;
         let update = &stored.record;
         ensure(
@@ -159,25 +128,16 @@ impl Faroe {
         user_email_address_update_token: &str,
         password: &str,
     ) -> ActionResult<NoValues> {
+        let tokens = (session_token, user_email_address_update_token);
         let (stored, user) = self
-            .valid_session_flow::<UserEmailAddressUpdateRecord>(
-                session_token,
-                user_email_address_update_token,
-                UserCheck::CacheAllowed,
-            )
+            .valid_session_flow::<Update>(tokens, CacheAllowed)
             .await?;
         ensure(
             stored.record.new_email_address_verified,
             ErrorCode::EmailAddressNotVerified,
         )?;
-        self.verify_password_step(
-            stored,
-            &user,
-            password,
-            ErrorCode::UserIdentityAlreadyVerified,
-            |update| &mut update.user_identity_verified,
-        )
-        .await
+        self.verify_password_step(stored, &user, password, IDENTITY)
+            .await
     }
 
     /// Changes the address; the old address is told. Sessions stay valid.
@@ -186,12 +146,9 @@ impl Faroe {
         session_token: &str,
         user_email_address_update_token: &str,
     ) -> ActionResult<NoValues> {
+        let tokens = (session_token, user_email_address_update_token);
         let (stored, user) = self
-            .valid_session_flow::<UserEmailAddressUpdateRecord>(
-                session_token,
-                user_email_address_update_token,
-                UserCheck::CacheAllowed,
-            )
+            .valid_session_flow::<Update>(tokens, CacheAllowed)
             .await?;
         let update = &stored.record;
         ensure(

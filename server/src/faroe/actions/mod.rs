@@ -14,12 +14,19 @@ use super::credentials::{self, constant_time_eq, format_token, parse_token, Secr
 use super::email::Email;
 use super::error::{ActionResult, ErrorCode, Found, InternalError};
 use super::models::NoValues;
+use super::models::{Created, Values};
 use super::rate_limit::{self, Bucket};
-use super::records::{decode, encode, FlowRecord, SessionBoundRecord, TokenRecord, UserFlowRecord};
+use super::records::{
+    decode, encode, FlowRecord, SessionBoundRecord, SigninRecord, SignupRecord, TokenRecord,
+    UserDeletionRecord, UserEmailAddressUpdateRecord, UserFlowRecord, UserPasswordResetRecord,
+    UserPasswordUpdateRecord,
+};
 use super::user::{PasswordHash, User};
 use super::Faroe;
 
 pub(crate) use session::UserCheck;
+
+use std::future::Future;
 
 /// A record as read from storage, with the counter that guards rewriting it.
 #[derive(Debug, Clone)]
@@ -60,6 +67,18 @@ pub(crate) enum Removal {
     Requested(ErrorCode),
 }
 
+/// The flag a flow's password step sets, and what a second attempt answers.
+pub(crate) struct PasswordStep<R> {
+    pub already_verified: ErrorCode,
+    pub flag: fn(&mut R) -> &mut bool,
+}
+
+/// The slot a flow's new-password step fills, and what a second attempt answers.
+pub(crate) struct NewPasswordStep<R> {
+    pub already_set: ErrorCode,
+    pub slot: fn(&mut R) -> &mut Option<PasswordHash>,
+}
+
 /// Fails with `code` unless `condition` holds.
 pub(crate) fn ensure(condition: bool, code: ErrorCode) -> ActionResult<()> {
     if condition {
@@ -90,6 +109,65 @@ pub(crate) fn ensure_counter_can_move(counter: i32) -> ActionResult<()> {
 pub(crate) fn key_of<R: TokenRecord>(id: &str) -> String {
     format!("{}{id}", R::PREFIX)
 }
+
+/// How the actions of a flow find its record: the tokens a request names it with,
+/// and the validation they go through. `get_*` and `delete_*` of every flow run
+/// through this alone (`get_flow`, `delete_flow`).
+pub(crate) trait Flow: FlowRecord {
+    /// The flow's own token; for a flow bound to a session, the session's and its own.
+    type Tokens<'a>: Send;
+    fn validate<'a>(
+        faroe: &'a Faroe,
+        tokens: Self::Tokens<'a>,
+    ) -> impl Future<Output = ActionResult<Stored<Self>>> + Send + 'a;
+}
+
+impl Flow for SignupRecord {
+    type Tokens<'a> = &'a str;
+    async fn validate<'a>(faroe: &'a Faroe, token: &'a str) -> ActionResult<Stored<Self>> {
+        faroe.valid_flow(token).await
+    }
+}
+
+/// Flows of an existing user, named by their own token.
+macro_rules! user_flows {
+    ($($record:ty),+) => {$(
+        impl Flow for $record {
+            type Tokens<'a> = &'a str;
+            async fn validate<'a>(
+                faroe: &'a Faroe,
+                token: &'a str,
+            ) -> ActionResult<Stored<Self>> {
+                Ok(faroe.valid_user_flow(token).await?.0)
+            }
+        }
+    )+};
+}
+
+user_flows!(SigninRecord, UserPasswordResetRecord);
+
+/// Flows started from a session, named by the session's token and their own; reading
+/// or deleting one may trust the session's user cache.
+macro_rules! session_flows {
+    ($($record:ty),+) => {$(
+        impl Flow for $record {
+            type Tokens<'a> = (&'a str, &'a str);
+            async fn validate<'a>(
+                faroe: &'a Faroe,
+                (session_token, token): (&'a str, &'a str),
+            ) -> ActionResult<Stored<Self>> {
+                let tokens = (session_token, token);
+                Ok(faroe.valid_session_flow(tokens, UserCheck::CacheAllowed).await?.0)
+            }
+        }
+    )+};
+}
+
+session_flows!(
+    UserEmailAddressUpdateRecord,
+    UserPasswordUpdateRecord,
+    UserDeletionRecord
+);
 
 impl Faroe {
     pub(crate) fn now(&self) -> Timestamp {
@@ -158,8 +236,7 @@ impl Faroe {
     /// user cache is fresh. Returns the flow and its user.
     pub(crate) async fn valid_session_flow<R: SessionBoundRecord>(
         &self,
-        session_token: &str,
-        flow_token: &str,
+        (session_token, flow_token): (&str, &str),
         session_user: UserCheck,
     ) -> ActionResult<(Stored<R>, User)> {
         let (session, _) = self.check_session(session_token, session_user).await?;
@@ -171,12 +248,22 @@ impl Faroe {
         Ok((stored, user))
     }
 
-    /// The `delete_*` action of every flow, once its token is validated: a record
-    /// deleted meanwhile answers the kind's invalid-token code.
-    pub(crate) async fn delete_flow<R: FlowRecord>(
-        &self,
-        stored: Stored<R>,
+    /// The `get_*` action of every flow: the validated record's model.
+    pub(crate) async fn get_flow<'a, R: Flow>(
+        &'a self,
+        tokens: R::Tokens<'a>,
+    ) -> ActionResult<Values<R>> {
+        let stored = R::validate(self, tokens).await?;
+        Ok(Values::of(&stored.record))
+    }
+
+    /// The `delete_*` action of every flow: the validated record is deleted; deleted
+    /// meanwhile answers the kind's invalid-token code.
+    pub(crate) async fn delete_flow<'a, R: Flow>(
+        &'a self,
+        tokens: R::Tokens<'a>,
     ) -> ActionResult<NoValues> {
+        let stored = R::validate(self, tokens).await?;
         self.remove(&stored.key, Removal::Requested(R::INVALID_TOKEN))
             .await?;
         Ok(NoValues {})
@@ -199,13 +286,25 @@ impl Faroe {
     /// Stores a new record.
     pub(crate) async fn insert<R: TokenRecord>(
         &self,
-        key: &str,
         record: &R,
         expires_at: Timestamp,
     ) -> ActionResult<()> {
         let value = encode(record)?;
-        self.storage.add(key, &value, expires_at).await?;
+        self.storage.add(&record.key(), &value, expires_at).await?;
         Ok(())
+    }
+
+    /// Stores a new flow record and answers its model with the token that names it.
+    pub(crate) async fn store_new<R: FlowRecord>(
+        &self,
+        record: &R,
+        token: String,
+    ) -> ActionResult<Created<R>> {
+        self.insert(record, record.expires_at()).await?;
+        Ok(Created {
+            model: record.model(),
+            token,
+        })
     }
 
     /// Re-reads a flow record and rewrites it with `change` applied, guarded by its
@@ -253,17 +352,20 @@ impl Faroe {
         ensure(matches, ErrorCode::IncorrectPassword)
     }
 
-    /// A password step of a flow: `flag` of the record set already answers
-    /// `already_verified`; otherwise one password-attempt token of the user is spent,
-    /// the password is checked, and the flag is set.
+    /// A password step of a flow: `step`'s flag already set answers its code;
+    /// otherwise one password-attempt token of the user is spent, the password is
+    /// checked, and the flag is set.
     pub(crate) async fn verify_password_step<R: FlowRecord>(
         &self,
         mut stored: Stored<R>,
         user: &User,
         password: &str,
-        already_verified: ErrorCode,
-        flag: fn(&mut R) -> &mut bool,
+        step: PasswordStep<R>,
     ) -> ActionResult<NoValues> {
+        let PasswordStep {
+            already_verified,
+            flag,
+        } = step;
         ensure(!*flag(&mut stored.record), already_verified)?;
         rate_limit::take(
             self.storage.as_ref(),
@@ -278,17 +380,23 @@ impl Faroe {
         Ok(NoValues {})
     }
 
-    /// Applies the new-password rules, hashes the password and stores it in `slot`
-    /// of the record (`internal_conflict` when another call filled it meanwhile).
+    /// A new-password step of a flow: `step`'s slot already filled answers its code;
+    /// otherwise the new-password rules apply, and the hash is stored in the slot
+    /// (`internal_conflict` when another call filled it meanwhile).
     pub(crate) async fn set_new_password<R: FlowRecord>(
         &self,
-        key: &str,
+        mut stored: Stored<R>,
         password: &str,
-        slot: fn(&mut R) -> &mut Option<PasswordHash>,
-    ) -> ActionResult<()> {
+        step: NewPasswordStep<R>,
+    ) -> ActionResult<NoValues> {
+        let NewPasswordStep { already_set, slot } = step;
+        ensure(slot(&mut stored.record).is_none(), already_set)?;
         let password_hash = self.hash_new_password(password).await?;
-        self.rewrite::<R>(key, |record| set_password(slot(record), password_hash))
-            .await
+        self.rewrite::<R>(&stored.key, |record| {
+            set_password(slot(record), password_hash)
+        })
+        .await?;
+        Ok(NoValues {})
     }
 
     /// Before a code e-mail to `email_address`: the address must still have code

@@ -2,17 +2,23 @@
 //! choose a new password and get a session.
 
 use super::session::not_created;
-use super::{ensure, ensure_counter_can_move, key_of, set_flag, NewCredential, Removal};
+use super::{ensure, ensure_counter_can_move, set_flag, NewCredential, NewPasswordStep, Removal};
 use crate::faroe::clock::Timestamp;
 use crate::faroe::credentials::generate_temporary_password;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
-use crate::faroe::models::{Created, NoValues, Values};
+use crate::faroe::models::{Created, NoValues};
 use crate::faroe::passwords::HashError;
 use crate::faroe::rate_limit::{self, Bucket};
-use crate::faroe::records::{FlowRecord, SessionRecord, UserPasswordResetRecord};
+use crate::faroe::records::{SessionRecord, TokenRecord, UserPasswordResetRecord};
 use crate::faroe::Faroe;
+
+/// The password the flow sets.
+const NEW_PASSWORD: NewPasswordStep<UserPasswordResetRecord> = NewPasswordStep {
+    already_set: ErrorCode::NewPasswordAlreadySet,
+    slot: |reset| &mut reset.new_password,
+};
 
 impl Faroe {
     pub async fn create_user_password_reset(
@@ -54,38 +60,14 @@ impl Faroe {
             user_disabled_counter: user.disabled_counter,
             created_at: now.unix_seconds(),
         };
-        let key = key_of::<UserPasswordResetRecord>(&record.id);
-        self.insert(&key, &record, record.expires_at()).await?;
+        let created = self.store_new(&record, credential.token).await?;
         let email = Email::PasswordReset {
             email_address: user.email_address,
             display_name: user.display_name,
             temporary_password,
         };
-        self.send_code_email(&email, Some(&key)).await?;
-        Ok(Created {
-            model: record.model(),
-            token: credential.token,
-        })
-    }
-
-    pub async fn get_user_password_reset(
-        &self,
-        user_password_reset_token: &str,
-    ) -> ActionResult<Values<UserPasswordResetRecord>> {
-        let (stored, _) = self
-            .valid_user_flow::<UserPasswordResetRecord>(user_password_reset_token)
-            .await?;
-        Ok(Values::of(&stored.record))
-    }
-
-    pub async fn delete_user_password_reset(
-        &self,
-        user_password_reset_token: &str,
-    ) -> ActionResult<NoValues> {
-        let (stored, _) = self
-            .valid_user_flow::<UserPasswordResetRecord>(user_password_reset_token)
-            .await?;
-        self.delete_flow(stored).await
+        self.send_code_email(&email, Some(&record.key())).await?;
+        Ok(created)
     }
 
     pub async fn verify_user_password_reset_temporary_password(
@@ -141,15 +123,7 @@ impl Faroe {
             stored.record.user_first_factor_verified,
             ErrorCode::UserFirstFactorNotVerified,
         )?;
-        ensure(
-            stored.record.new_password.is_none(),
-            ErrorCode::NewPasswordAlreadySet,
-        )?;
-        self.set_new_password::<UserPasswordResetRecord>(&stored.key, password, |reset| {
-            &mut reset.new_password
-        })
-        .await?;
-        Ok(NoValues {})
+        self.set_new_password(stored, password, NEW_PASSWORD).await
     }
 
     /// Changes the password (guarded by the counter snapshot taken when the reset

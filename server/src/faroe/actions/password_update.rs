@@ -1,11 +1,26 @@
 //! Password update: a signed-in user proves their identity with the current
 //! password, chooses a new one, and the password changes.
 
-use super::{ensure, ensure_counter_can_move, key_of, NewCredential, UserCheck};
+use super::session::UserCheck::{Always, CacheAllowed};
+use super::{ensure, ensure_counter_can_move, NewCredential, NewPasswordStep, PasswordStep};
 use crate::faroe::error::{ActionResult, ErrorCode};
-use crate::faroe::models::{Created, NoValues, Values};
-use crate::faroe::records::{FlowRecord, UserPasswordUpdateRecord};
+use crate::faroe::models::{Created, NoValues};
+use crate::faroe::records::UserPasswordUpdateRecord;
 use crate::faroe::Faroe;
+
+type Update = UserPasswordUpdateRecord;
+
+/// The password proves the identity.
+const IDENTITY: PasswordStep<Update> = PasswordStep {
+    already_verified: ErrorCode::UserIdentityAlreadyVerified,
+    flag: |update| &mut update.user_identity_verified,
+};
+
+/// The password the flow sets.
+const NEW_PASSWORD: NewPasswordStep<Update> = NewPasswordStep {
+    already_set: ErrorCode::NewPasswordAlreadySet,
+    slot: |update| &mut update.new_password,
+};
 
 impl Faroe {
     pub async fn create_user_password_update(
@@ -26,42 +41,7 @@ impl Faroe {
             user_disabled_counter: user.disabled_counter,
             created_at: self.now().unix_seconds(),
         };
-        let key = key_of::<UserPasswordUpdateRecord>(&record.id);
-        self.insert(&key, &record, record.expires_at()).await?;
-        Ok(Created {
-            model: record.model(),
-            token: credential.token,
-        })
-    }
-
-    pub async fn get_user_password_update(
-        &self,
-        session_token: &str,
-        user_password_update_token: &str,
-    ) -> ActionResult<Values<UserPasswordUpdateRecord>> {
-        let (stored, _) = self
-            .valid_session_flow::<UserPasswordUpdateRecord>(
-                session_token,
-                user_password_update_token,
-                UserCheck::CacheAllowed,
-            )
-            .await?;
-        Ok(Values::of(&stored.record))
-    }
-
-    pub async fn delete_user_password_update(
-        &self,
-        session_token: &str,
-        user_password_update_token: &str,
-    ) -> ActionResult<NoValues> {
-        let (stored, _) = self
-            .valid_session_flow::<UserPasswordUpdateRecord>(
-                session_token,
-                user_password_update_token,
-                UserCheck::CacheAllowed,
-            )
-            .await?;
-        self.delete_flow(stored).await
+        self.store_new(&record, credential.token).await
     }
 
     pub async fn verify_user_password_update_user_password(
@@ -70,21 +50,10 @@ impl Faroe {
         user_password_update_token: &str,
         password: &str,
     ) -> ActionResult<NoValues> {
-        let (stored, user) = self
-            .valid_session_flow::<UserPasswordUpdateRecord>(
-                session_token,
-                user_password_update_token,
-                UserCheck::Always,
-            )
-            .await?;
-        self.verify_password_step(
-            stored,
-            &user,
-            password,
-            ErrorCode::UserIdentityAlreadyVerified,
-            |update| &mut update.user_identity_verified,
-        )
-        .await
+        let tokens = (session_token, user_password_update_token);
+        let (stored, user) = self.valid_session_flow::<Update>(tokens, Always).await?;
+        self.verify_password_step(stored, &user, password, IDENTITY)
+            .await
     }
 
     /// The new password may be chosen only after the identity is proven, and once.
@@ -94,26 +63,15 @@ impl Faroe {
         user_password_update_token: &str,
         password: &str,
     ) -> ActionResult<NoValues> {
+        let tokens = (session_token, user_password_update_token);
         let (stored, _) = self
-            .valid_session_flow::<UserPasswordUpdateRecord>(
-                session_token,
-                user_password_update_token,
-                UserCheck::CacheAllowed,
-            )
+            .valid_session_flow::<Update>(tokens, CacheAllowed)
             .await?;
         ensure(
             stored.record.user_identity_verified,
             ErrorCode::UserIdentityNotVerified,
         )?;
-        ensure(
-            stored.record.new_password.is_none(),
-            ErrorCode::NewPasswordAlreadySet,
-        )?;
-        self.set_new_password::<UserPasswordUpdateRecord>(&stored.key, password, |update| {
-            &mut update.new_password
-        })
-        .await?;
-        Ok(NoValues {})
+        self.set_new_password(stored, password, NEW_PASSWORD).await
     }
 
     /// Changes the password; the user is told. Sessions stay valid; other flows
@@ -123,13 +81,8 @@ impl Faroe {
         session_token: &str,
         user_password_update_token: &str,
     ) -> ActionResult<NoValues> {
-        let (stored, user) = self
-            .valid_session_flow::<UserPasswordUpdateRecord>(
-                session_token,
-                user_password_update_token,
-                UserCheck::Always,
-            )
-            .await?;
+        let tokens = (session_token, user_password_update_token);
+        let (stored, user) = self.valid_session_flow::<Update>(tokens, Always).await?;
         ensure(
             stored.record.user_identity_verified,
             ErrorCode::UserIdentityNotVerified,

@@ -1,7 +1,7 @@
 //! Sessions: creation, validation (expiry, user checks, activity refresh) and the
 //! three session actions.
 
-use super::{key_of, NewCredential, Removal, Stored};
+use super::{NewCredential, Removal, Stored};
 use crate::faroe::clock::Timestamp;
 use crate::faroe::error::{ActionError, ActionResult, ErrorCode, Found, InternalError};
 use crate::faroe::models::{Created, NoValues, Session, Values};
@@ -42,9 +42,7 @@ impl Faroe {
             user_disabled_counter: user.disabled_counter,
             user_sessions_counter: user.sessions_counter,
         };
-        let key = key_of::<SessionRecord>(&record.id);
-        self.insert(&key, &record, self.activity_expiry(now))
-            .await?;
+        self.insert(&record, self.activity_expiry(now)).await?;
         Ok(Created {
             model: Session::new(&record, now, self.sessions.expiration),
             token: credential.token,

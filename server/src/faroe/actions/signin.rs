@@ -1,13 +1,19 @@
 //! Signin: prove the password of an existing user, then get a session.
 
-use super::{ensure, key_of, NewCredential, Removal};
+use super::{ensure, NewCredential, PasswordStep, Removal};
 use crate::faroe::clock::Timestamp;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
-use crate::faroe::models::{Created, NoValues, Values};
-use crate::faroe::records::{FlowRecord, SessionRecord, SigninRecord};
+use crate::faroe::models::{Created, NoValues};
+use crate::faroe::records::{SessionRecord, SigninRecord};
 use crate::faroe::Faroe;
+
+/// The password is the first factor.
+const FIRST_FACTOR: PasswordStep<SigninRecord> = PasswordStep {
+    already_verified: ErrorCode::UserFirstFactorAlreadyVerified,
+    flag: |signin| &mut signin.user_first_factor_verified,
+};
 
 impl Faroe {
     pub async fn create_signin(
@@ -35,22 +41,7 @@ impl Faroe {
             user_disabled_counter: user.disabled_counter,
             created_at: self.now().unix_seconds(),
         };
-        let key = key_of::<SigninRecord>(&record.id);
-        self.insert(&key, &record, record.expires_at()).await?;
-        Ok(Created {
-            model: record.model(),
-            token: credential.token,
-        })
-    }
-
-    pub async fn get_signin(&self, signin_token: &str) -> ActionResult<Values<SigninRecord>> {
-        let (stored, _) = self.valid_user_flow::<SigninRecord>(signin_token).await?;
-        Ok(Values::of(&stored.record))
-    }
-
-    pub async fn delete_signin(&self, signin_token: &str) -> ActionResult<NoValues> {
-        let (stored, _) = self.valid_user_flow::<SigninRecord>(signin_token).await?;
-        self.delete_flow(stored).await
+        self.store_new(&record, credential.token).await
     }
 
     pub async fn verify_signin_user_password(
@@ -59,14 +50,8 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let (stored, user) = self.valid_user_flow::<SigninRecord>(signin_token).await?;
-        self.verify_password_step(
-            stored,
-            &user,
-            password,
-            ErrorCode::UserFirstFactorAlreadyVerified,
-            |signin| &mut signin.user_first_factor_verified,
-        )
-        .await
+        self.verify_password_step(stored, &user, password, FIRST_FACTOR)
+            .await
     }
 
     pub async fn complete_signin(

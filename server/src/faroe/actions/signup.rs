@@ -1,14 +1,20 @@
 //! Signup: verify an address, choose a password, become a user with a session.
 
-use super::{ensure, key_of, set_flag, NewCredential, Removal};
+use super::{ensure, set_flag, NewCredential, NewPasswordStep, Removal};
 use crate::faroe::credentials::generate_verification_code;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
-use crate::faroe::models::{Created, NoValues, Values};
-use crate::faroe::records::{FlowRecord, SessionRecord, SignupRecord};
+use crate::faroe::models::{Created, NoValues};
+use crate::faroe::records::{SessionRecord, SignupRecord, TokenRecord};
 use crate::faroe::user::UserStoreError;
 use crate::faroe::Faroe;
+
+/// The password the flow sets.
+const NEW_PASSWORD: NewPasswordStep<SignupRecord> = NewPasswordStep {
+    already_set: ErrorCode::PasswordAlreadySet,
+    slot: |signup| &mut signup.password,
+};
 
 impl Faroe {
     pub async fn create_signup(&self, email_address: &str) -> ActionResult<Created<SignupRecord>> {
@@ -35,27 +41,13 @@ impl Faroe {
             password: None,
             created_at: now.unix_seconds(),
         };
-        let key = key_of::<SignupRecord>(&record.id);
-        self.insert(&key, &record, record.expires_at()).await?;
+        let created = self.store_new(&record, credential.token).await?;
         let email = Email::SignupVerification {
             email_address: record.email_address.clone(),
             code: record.email_address_verification_code.clone(),
         };
-        self.send_code_email(&email, Some(&key)).await?;
-        Ok(Created {
-            model: record.model(),
-            token: credential.token,
-        })
-    }
-
-    pub async fn get_signup(&self, signup_token: &str) -> ActionResult<Values<SignupRecord>> {
-        let stored = self.valid_flow::<SignupRecord>(signup_token).await?;
-        Ok(Values::of(&stored.record))
-    }
-
-    pub async fn delete_signup(&self, signup_token: &str) -> ActionResult<NoValues> {
-        let stored = self.valid_flow::<SignupRecord>(signup_token).await?;
-        self.delete_flow(stored).await
+        self.send_code_email(&email, Some(&record.key())).await?;
+        Ok(created)
     }
 
     /// Sends the signup's code again (the same code: one code per signup).
@@ -111,13 +103,7 @@ impl Faroe {
             stored.record.email_address_verified,
             ErrorCode::EmailAddressNotVerified,
         )?;
-        ensure(
-            stored.record.password.is_none(),
-            ErrorCode::PasswordAlreadySet,
-        )?;
-        self.set_new_password::<SignupRecord>(&stored.key, password, |signup| &mut signup.password)
-            .await?;
-        Ok(NoValues {})
+        self.set_new_password(stored, password, NEW_PASSWORD).await
     }
 
     pub async fn complete_signup(
