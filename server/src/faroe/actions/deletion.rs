@@ -10,12 +10,6 @@ use crate::faroe::Faroe;
 
 type Deletion = UserDeletionRecord;
 
-/// The password proves the identity.
-const IDENTITY: PasswordStep<Deletion> = PasswordStep {
-    already_verified: ErrorCode::UserIdentityAlreadyVerified,
-    flag: |deletion| &mut deletion.user_identity_verified,
-};
-
 impl Faroe {
     pub async fn create_user_deletion(
         &self,
@@ -43,7 +37,7 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_deletion_token);
-        let (stored, user) = self.valid_session_flow::<Deletion>(tokens, Always).await?;
+        let (stored, user) = self.session_flow::<Deletion>(tokens, Always).await?;
         self.verify_password_step(stored, &user, password, IDENTITY)
             .await
     }
@@ -55,9 +49,7 @@ impl Faroe {
         user_deletion_token: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_deletion_token);
-        let (stored, _) = self
-            .valid_session_flow::<Deletion>(tokens, CacheAllowed)
-            .await?;
+        let (stored, _) = self.session_flow::<Deletion>(tokens, CacheAllowed).await?;
         ensure(
             stored.record.user_identity_verified,
             ErrorCode::UserIdentityNotVerified,
@@ -71,3 +63,9 @@ impl Faroe {
         Ok(NoValues {})
     }
 }
+
+/// The password proves the identity.
+const IDENTITY: PasswordStep<Deletion> = PasswordStep {
+    already_verified: ErrorCode::UserIdentityAlreadyVerified,
+    flag: |deletion| &mut deletion.user_identity_verified,
+};

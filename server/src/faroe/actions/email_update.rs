@@ -22,12 +22,6 @@ fn verification_email(update: &UserEmailAddressUpdateRecord, user: &User) -> Ema
     }
 }
 
-/// The password proves the identity.
-const IDENTITY: PasswordStep<Update> = PasswordStep {
-    already_verified: ErrorCode::UserIdentityAlreadyVerified,
-    flag: |update| &mut update.user_identity_verified,
-};
-
 impl Faroe {
     pub async fn create_user_email_address_update(
         &self,
@@ -78,9 +72,7 @@ impl Faroe {
         user_email_address_update_token: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_email_address_update_token);
-        let (stored, user) = self
-            .valid_session_flow::<Update>(tokens, CacheAllowed)
-            .await?;
+        let (stored, user) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
         let update = &stored.record;
         ensure(
             !update.new_email_address_verified,
@@ -100,9 +92,7 @@ impl Faroe {
         email_address_verification_code: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_email_address_update_token);
-        let (stored, _) = self
-            .valid_session_flow::<Update>(tokens, CacheAllowed)
-            .await?;
+        let (stored, _) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
         let update = &stored.record;
         ensure(
             !update.new_email_address_verified,
@@ -129,9 +119,7 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_email_address_update_token);
-        let (stored, user) = self
-            .valid_session_flow::<Update>(tokens, CacheAllowed)
-            .await?;
+        let (stored, user) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
         ensure(
             stored.record.new_email_address_verified,
             ErrorCode::EmailAddressNotVerified,
@@ -147,9 +135,7 @@ impl Faroe {
         user_email_address_update_token: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_email_address_update_token);
-        let (stored, user) = self
-            .valid_session_flow::<Update>(tokens, CacheAllowed)
-            .await?;
+        let (stored, user) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
         let update = &stored.record;
         ensure(
             update.new_email_address_verified,
@@ -185,3 +171,9 @@ impl Faroe {
         Ok(NoValues {})
     }
 }
+
+/// The password proves the identity.
+const IDENTITY: PasswordStep<Update> = PasswordStep {
+    already_verified: ErrorCode::UserIdentityAlreadyVerified,
+    flag: |update| &mut update.user_identity_verified,
+};

@@ -12,6 +12,7 @@ pub mod signup;
 use super::clock::Timestamp;
 use super::credentials::{self, constant_time_eq, format_token, parse_token, SecretHash};
 use super::email::Email;
+use super::email_address::is_valid_email_address;
 use super::error::{ActionResult, ErrorCode, Found, InternalError};
 use super::models::NoValues;
 use super::models::{Created, Values};
@@ -157,7 +158,7 @@ macro_rules! session_flows {
                 (session_token, token): (&'a str, &'a str),
             ) -> ActionResult<Stored<Self>> {
                 let tokens = (session_token, token);
-                Ok(faroe.valid_session_flow(tokens, UserCheck::CacheAllowed).await?.0)
+                Ok(faroe.session_flow(tokens, UserCheck::CacheAllowed).await?.0)
             }
         }
     )+};
@@ -234,7 +235,7 @@ impl Faroe {
     /// the flow was started from this very session (`session_mismatch`).
     /// `session_user` says whether the session's user must be checked even while the
     /// user cache is fresh. Returns the flow and its user.
-    pub(crate) async fn valid_session_flow<R: SessionBoundRecord>(
+    pub(crate) async fn session_flow<R: SessionBoundRecord>(
         &self,
         (session_token, flow_token): (&str, &str),
         session_user: UserCheck,
@@ -281,6 +282,24 @@ impl Faroe {
             }
             (_, Err(error)) => Err(error),
         }
+    }
+
+    /// The user an address names, for the flows that start from one: the address
+    /// pattern (`invalid_email_address`), then the lookup (`user_not_found`), then
+    /// `user_disabled`.
+    pub(crate) async fn enabled_user_by_address(&self, email_address: &str) -> ActionResult<User> {
+        ensure(
+            is_valid_email_address(email_address),
+            ErrorCode::InvalidEmailAddress,
+        )?;
+        let user = self
+            .users
+            .get_user_by_email_address(email_address)
+            .await
+            .found()?
+            .ok_or(ErrorCode::UserNotFound)?;
+        ensure(!user.disabled, ErrorCode::UserDisabled)?;
+        Ok(user)
     }
 
     /// Stores a new record.

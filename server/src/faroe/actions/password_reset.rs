@@ -3,39 +3,21 @@
 
 use super::session::not_created;
 use super::{ensure, ensure_counter_can_move, set_flag, NewCredential, NewPasswordStep, Removal};
-use crate::faroe::clock::Timestamp;
 use crate::faroe::credentials::generate_temporary_password;
 use crate::faroe::email::Email;
-use crate::faroe::email_address::is_valid_email_address;
-use crate::faroe::error::{ActionResult, ErrorCode, Found};
+use crate::faroe::error::{ActionResult, ErrorCode};
 use crate::faroe::models::{Created, NoValues};
 use crate::faroe::passwords::HashError;
 use crate::faroe::rate_limit::{self, Bucket};
 use crate::faroe::records::{SessionRecord, TokenRecord, UserPasswordResetRecord};
 use crate::faroe::Faroe;
 
-/// The password the flow sets.
-const NEW_PASSWORD: NewPasswordStep<UserPasswordResetRecord> = NewPasswordStep {
-    already_set: ErrorCode::NewPasswordAlreadySet,
-    slot: |reset| &mut reset.new_password,
-};
-
 impl Faroe {
     pub async fn create_user_password_reset(
         &self,
         user_email_address: &str,
     ) -> ActionResult<Created<UserPasswordResetRecord>> {
-        ensure(
-            is_valid_email_address(user_email_address),
-            ErrorCode::InvalidEmailAddress,
-        )?;
-        let user = self
-            .users
-            .get_user_by_email_address(user_email_address)
-            .await
-            .found()?
-            .ok_or(ErrorCode::UserNotFound)?;
-        ensure(!user.disabled, ErrorCode::UserDisabled)?;
+        let user = self.enabled_user_by_address(user_email_address).await?;
         ensure_counter_can_move(user.password_hash_counter)?;
         let now = self.now();
         let storage = self.storage.as_ref();
@@ -155,12 +137,13 @@ impl Faroe {
             .create_session(&user)
             .await
             .map_err(|error| not_created(error, ErrorCode::SessionNotCreated))?;
-        self.send_notification(&Email::SigninNotification {
-            email_address: user.email_address,
-            display_name: user.display_name,
-            signed_in_at: Timestamp::from_unix_seconds(created.model.created_at),
-        })
-        .await;
+        self.notify_signed_in(user, &created).await;
         Ok(created)
     }
 }
+
+/// The password the flow sets.
+const NEW_PASSWORD: NewPasswordStep<UserPasswordResetRecord> = NewPasswordStep {
+    already_set: ErrorCode::NewPasswordAlreadySet,
+    slot: |reset| &mut reset.new_password,
+};

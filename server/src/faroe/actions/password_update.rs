@@ -10,18 +10,6 @@ use crate::faroe::Faroe;
 
 type Update = UserPasswordUpdateRecord;
 
-/// The password proves the identity.
-const IDENTITY: PasswordStep<Update> = PasswordStep {
-    already_verified: ErrorCode::UserIdentityAlreadyVerified,
-    flag: |update| &mut update.user_identity_verified,
-};
-
-/// The password the flow sets.
-const NEW_PASSWORD: NewPasswordStep<Update> = NewPasswordStep {
-    already_set: ErrorCode::NewPasswordAlreadySet,
-    slot: |update| &mut update.new_password,
-};
-
 impl Faroe {
     pub async fn create_user_password_update(
         &self,
@@ -51,7 +39,7 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_password_update_token);
-        let (stored, user) = self.valid_session_flow::<Update>(tokens, Always).await?;
+        let (stored, user) = self.session_flow::<Update>(tokens, Always).await?;
         self.verify_password_step(stored, &user, password, IDENTITY)
             .await
     }
@@ -64,9 +52,7 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_password_update_token);
-        let (stored, _) = self
-            .valid_session_flow::<Update>(tokens, CacheAllowed)
-            .await?;
+        let (stored, _) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
         ensure(
             stored.record.user_identity_verified,
             ErrorCode::UserIdentityNotVerified,
@@ -82,7 +68,7 @@ impl Faroe {
         user_password_update_token: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_password_update_token);
-        let (stored, user) = self.valid_session_flow::<Update>(tokens, Always).await?;
+        let (stored, user) = self.session_flow::<Update>(tokens, Always).await?;
         ensure(
             stored.record.user_identity_verified,
             ErrorCode::UserIdentityNotVerified,
@@ -97,3 +83,15 @@ impl Faroe {
         Ok(NoValues {})
     }
 }
+
+/// The password proves the identity.
+const IDENTITY: PasswordStep<Update> = PasswordStep {
+    already_verified: ErrorCode::UserIdentityAlreadyVerified,
+    flag: |update| &mut update.user_identity_verified,
+};
+
+/// The password the flow sets.
+const NEW_PASSWORD: NewPasswordStep<Update> = NewPasswordStep {
+    already_set: ErrorCode::NewPasswordAlreadySet,
+    slot: |update| &mut update.new_password,
+};

@@ -3,6 +3,7 @@
 
 use super::{NewCredential, Removal, Stored};
 use crate::faroe::clock::Timestamp;
+use crate::faroe::email::Email;
 use crate::faroe::error::{ActionError, ActionResult, ErrorCode, Found, InternalError};
 use crate::faroe::models::{Created, NoValues, Session, Values};
 use crate::faroe::records::{decode, encode, SessionRecord};
@@ -47,6 +48,16 @@ impl Faroe {
             model: Session::new(&record, now, self.sessions.expiration),
             token: credential.token,
         })
+    }
+
+    /// Tells the user about a new session; best effort.
+    pub(crate) async fn notify_signed_in(&self, user: User, created: &Created<SessionRecord>) {
+        self.send_notification(&Email::SigninNotification {
+            email_address: user.email_address,
+            display_name: user.display_name,
+            signed_in_at: Timestamp::from_unix_seconds(created.model.created_at),
+        })
+        .await;
     }
 
     fn activity_expiry(&self, last_verified_at: Timestamp) -> Timestamp {

@@ -1,36 +1,17 @@
 //! Signin: prove the password of an existing user, then get a session.
 
 use super::{ensure, NewCredential, PasswordStep, Removal};
-use crate::faroe::clock::Timestamp;
-use crate::faroe::email::Email;
-use crate::faroe::email_address::is_valid_email_address;
-use crate::faroe::error::{ActionResult, ErrorCode, Found};
+use crate::faroe::error::{ActionResult, ErrorCode};
 use crate::faroe::models::{Created, NoValues};
 use crate::faroe::records::{SessionRecord, SigninRecord};
 use crate::faroe::Faroe;
-
-/// The password is the first factor.
-const FIRST_FACTOR: PasswordStep<SigninRecord> = PasswordStep {
-    already_verified: ErrorCode::UserFirstFactorAlreadyVerified,
-    flag: |signin| &mut signin.user_first_factor_verified,
-};
 
 impl Faroe {
     pub async fn create_signin(
         &self,
         user_email_address: &str,
     ) -> ActionResult<Created<SigninRecord>> {
-        ensure(
-            is_valid_email_address(user_email_address),
-            ErrorCode::InvalidEmailAddress,
-        )?;
-        let user = self
-            .users
-            .get_user_by_email_address(user_email_address)
-            .await
-            .found()?
-            .ok_or(ErrorCode::UserNotFound)?;
-        ensure(!user.disabled, ErrorCode::UserDisabled)?;
+        let user = self.enabled_user_by_address(user_email_address).await?;
         let credential = NewCredential::generate();
         let record = SigninRecord {
             id: credential.id,
@@ -65,12 +46,13 @@ impl Faroe {
         )?;
         let created = self.create_session(&user).await?;
         self.remove(&stored.key, Removal::Finished).await?;
-        self.send_notification(&Email::SigninNotification {
-            email_address: user.email_address,
-            display_name: user.display_name,
-            signed_in_at: Timestamp::from_unix_seconds(created.model.created_at),
-        })
-        .await;
+        self.notify_signed_in(user, &created).await;
         Ok(created)
     }
 }
+
+/// The password is the first factor.
+const FIRST_FACTOR: PasswordStep<SigninRecord> = PasswordStep {
+    already_verified: ErrorCode::UserFirstFactorAlreadyVerified,
+    flag: |signin| &mut signin.user_first_factor_verified,
+};

@@ -10,12 +10,6 @@ use crate::faroe::records::{SessionRecord, SignupRecord, TokenRecord};
 use crate::faroe::user::UserStoreError;
 use crate::faroe::Faroe;
 
-/// The password the flow sets.
-const NEW_PASSWORD: NewPasswordStep<SignupRecord> = NewPasswordStep {
-    already_set: ErrorCode::PasswordAlreadySet,
-    slot: |signup| &mut signup.password,
-};
-
 impl Faroe {
     pub async fn create_signup(&self, email_address: &str) -> ActionResult<Created<SignupRecord>> {
         ensure(
@@ -134,3 +128,9 @@ impl Faroe {
             .map_err(|error| super::session::not_created(error, ErrorCode::SessionNotCreated))
     }
 }
+
+/// The password the flow sets.
+const NEW_PASSWORD: NewPasswordStep<SignupRecord> = NewPasswordStep {
+    already_set: ErrorCode::PasswordAlreadySet,
+    slot: |signup| &mut signup.password,
+};
