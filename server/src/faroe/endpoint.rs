@@ -192,7 +192,7 @@ impl Faroe {
         let action_invocation_id = generate_id();
         let span =
             tracing::info_span!("action", action, action_invocation_id = %action_invocation_id);
-        let result = self.execute(invocation).instrument(span.clone()).await;
+        let result = self.execute(invocation).instrument(span).await;
         let response = match result {
             Ok(values) => serde_json::to_string(&Success {
                 ok: true,
@@ -201,13 +201,15 @@ impl Faroe {
             }),
             Err(error) => {
                 if let ActionError::Internal(cause) = &error {
-                    span.in_scope(|| {
-                        tracing::error!(
-                            source = cause.source_kind(),
-                            error = %cause.chain(),
-                            "internal_error"
-                        );
-                    });
+                    // Named on the event itself, not only through the span, so the one
+                    // line that explains an internal_error always carries them.
+                    tracing::error!(
+                        action,
+                        action_invocation_id = %action_invocation_id,
+                        source = cause.source_kind(),
+                        error = %cause.chain(),
+                        "internal_error"
+                    );
                 }
                 serde_json::to_string(&Failure {
                     ok: false,
