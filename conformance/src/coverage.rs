@@ -37,6 +37,25 @@ impl CoverageTable {
         serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 
+    /// Every pair the table names: the listed ones and the excluded ones.
+    pub fn named_pairs(&self) -> BTreeSet<(String, String)> {
+        let listed = self.pairs.iter().map(|p| (&p.action, &p.error_code));
+        let excluded = self.excluded.iter().map(|e| (&e.action, &e.error_code));
+        listed
+            .chain(excluded)
+            .map(|(action, code)| (action.clone(), code.clone()))
+            .collect()
+    }
+
+    /// Whether the table lists or excludes the pair.
+    pub fn names(&self, action: &str, error_code: &str) -> bool {
+        let listed = self.pairs.iter().map(|p| (&p.action, &p.error_code));
+        let excluded = self.excluded.iter().map(|e| (&e.action, &e.error_code));
+        listed
+            .chain(excluded)
+            .any(|(a, c)| a == action && c == error_code)
+    }
+
     /// The listed pairs no fixture produced.
     pub fn missing(&self, produced: &BTreeSet<(String, String)>) -> Vec<&Pair> {
         self.pairs
@@ -82,5 +101,54 @@ impl CoverageTable {
             self.excluded.len()
         );
         out
+    }
+}
+
+/// The (action, error_code) pairs of the per-action table in `docs/protocol.md` §4.9:
+/// the rows from the section's heading to the next heading whose first cell is an
+/// action in backticks; every backticked word of the second cell is one of its codes.
+pub fn protocol_table_pairs(markdown: &str) -> anyhow::Result<BTreeSet<(String, String)>> {
+    let section = markdown
+        .split("\n### ")
+        .find(|section| section.starts_with("4.9 "))
+        .ok_or_else(|| anyhow::anyhow!("no section 4.9 in docs/protocol.md"))?;
+    let mut pairs = BTreeSet::new();
+    for row in section.lines().filter(|line| line.starts_with("| `")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let [_, action, codes, ..] = cells.as_slice() else {
+            anyhow::bail!("not a table row: {row}");
+        };
+        let action = action.trim_matches('`');
+        let codes: Vec<&str> = codes.split('`').skip(1).step_by(2).collect();
+        anyhow::ensure!(!codes.is_empty(), "no codes for {action}");
+        for code in codes {
+            anyhow::ensure!(
+                pairs.insert((action.to_owned(), code.to_owned())),
+                "{action} lists {code} twice"
+            );
+        }
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_rows_of_section_4_9_are_read() {
+        let markdown = "## 4\n\n### 4.8 Races\n\n| `x` | `not_this` |\n\n### 4.9 Codes\n\n\
+            | Action | Error codes |\n|---|---|\n| `get_signup` | `invalid_signup_token` `internal_error` |\n\
+            | `get_session` | `invalid_session_token` |\n\n### 4.10 Next\n\n| `y` | `nor_this` |\n";
+        let pairs = protocol_table_pairs(markdown).expect("parses");
+        let expected: BTreeSet<(String, String)> = [
+            ("get_signup", "invalid_signup_token"),
+            ("get_signup", "internal_error"),
+            ("get_session", "invalid_session_token"),
+        ]
+        .iter()
+        .map(|(a, c)| ((*a).to_owned(), (*c).to_owned()))
+        .collect();
+        assert_eq!(pairs, expected);
     }
 }

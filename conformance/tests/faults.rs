@@ -1,4 +1,4 @@
-//! The server under user-server and pwned-passwords faults (PROTOCOL.md §4, §15 #8,
+//! The server under user-server and pwned-passwords faults (docs/protocol.md §4, §15 #8,
 //! #11, #16): every user-server failure an action depends on gives `internal_error`
 //! for that action and leaves nothing half-written (the same step succeeds once the
 //! fault is cleared, and earlier state is intact); a slow user server never holds up
@@ -7,6 +7,9 @@
 //! Each test starts its own in-process servers (fault switches and closed ports are
 //! only to be had there), so they test our server even when `CONFORMANCE_SERVER_URL`
 //! points the rest of the suite elsewhere.
+
+// Test code: a failed expectation panics.
+#![allow(clippy::expect_used, clippy::panic)]
 
 mod support;
 
@@ -96,7 +99,7 @@ async fn internal_error_with(
 
 /// With `fault` on e-mails, `action` answers `internal_error` when the fault makes
 /// `/email` answer other than 200, and succeeds otherwise: only the status counts
-/// (§11.1), so a malformed or unexpected 200 body is a delivered e-mail.
+/// (docs/protocol.md §11.1), so a malformed or unexpected 200 body is a delivered e-mail.
 async fn with_email_fault(
     target: &Target,
     fault: &Value,
@@ -248,7 +251,7 @@ async fn lifecycle_under(fault: Value) {
     );
     // B_MAIL holds five tokens per address: the failed lookup spent none, each of the
     // four e-mail attempts one (a failed send keeps its token
-    // spent, §15 #11). One more, and the next is rate limited.
+    // spent, docs/protocol.md §15 #11). One more, and the next is rate limited.
     let extra = ok(t, "create_signup", &[("email_address", email)]).await;
     assert!(extra["signup_token"].is_string());
     read_code(t, "signup_verification", email)
@@ -337,7 +340,7 @@ async fn lifecycle_under(fault: Value) {
         &[("signin_token", &signin)],
     )
     .await;
-    // The signed-in notice is best effort (§4.2 #12 step 5).
+    // The signed-in notice is best effort (docs/protocol.md §4.2 action 12).
     set_fault(t, "email", f).await;
     let session = ok(t, "complete_signin", &[("signin_token", &signin)]).await;
     clear_faults(t).await;
@@ -515,7 +518,7 @@ async fn lifecycle_under(fault: Value) {
         (&json!(true), &json!(true))
     );
     assert_eq!(user_rows(t).await, vec![(new_email.to_owned(), 0, 0)]);
-    // The password-changed notice is best effort (§4.5 #28 step 8).
+    // The password-changed notice is best effort (docs/protocol.md §4.5 action 28).
     set_fault(t, "email", f).await;
     ok(t, "complete_user_password_update", &pair).await;
     clear_faults(t).await;
@@ -709,19 +712,29 @@ async fn user_server_answers_a_wrong_envelope() {
     lifecycle_under(json!({ "kind": "wrong_envelope" })).await;
 }
 
-/// Waits until the user server has received a call of `action`.
+/// How long a wait for the servers may take before the test fails; far above what
+/// a loaded machine needs, so reaching it means the awaited thing never happens.
+const WAIT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Waits until the user server has received a call of `action`, failing the test
+/// at the deadline.
 async fn until_called(target: &Target, action: &str, calls_before: usize) {
-    loop {
-        let calls = command(target, json!({ "command": "get_calls" })).await;
-        let calls = calls["calls"].as_array().cloned().unwrap_or_default();
-        if calls
-            .iter()
-            .skip(calls_before)
-            .any(|c| c["action"] == action)
-        {
-            return;
+    let called = async {
+        loop {
+            let calls = command(target, json!({ "command": "get_calls" })).await;
+            let calls = calls["calls"].as_array().cloned().unwrap_or_default();
+            if calls
+                .iter()
+                .skip(calls_before)
+                .any(|c| c["action"] == action)
+            {
+                return;
+            }
+            tokio::task::yield_now().await;
         }
-        tokio::task::yield_now().await;
+    };
+    if tokio::time::timeout(WAIT_DEADLINE, called).await.is_err() {
+        panic!("the user server received no {action} call within {WAIT_DEADLINE:?}");
     }
 }
 

@@ -17,6 +17,9 @@
 //! the manual clock and the fake pwned-passwords API, always runs against our server
 //! in-process.
 
+// Test code: a failed expectation panics.
+#![allow(clippy::expect_used, clippy::panic)]
+
 #[path = "properties/model/mod.rs"]
 mod model;
 #[path = "properties/steps/mod.rs"]
@@ -32,7 +35,7 @@ use conformance::target::Target;
 use proptest::collection::{hash_map, vec};
 use proptest::prelude::*;
 use proptest::sample::select;
-use proptest::test_runner::{Config, TestCaseError};
+use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError};
 use serde_json::{json, Map, Value};
 use tokio::runtime::Runtime;
 
@@ -91,7 +94,11 @@ fn config(cases: u32) -> Config {
         cases,
         // Shrinking replays whole flows (with password hashing): keep it bounded.
         max_shrink_iters: 256,
-        failure_persistence: None,
+        // A failing case is kept in `properties.proptest-regressions` beside this
+        // file and replayed first on every later run; commit that file.
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
         ..Config::default()
     }
 }
@@ -739,7 +746,7 @@ fn flows_match_the_reference_model() {
 // (c) shapes over generated flows
 // ---------------------------------------------------------------------------
 
-/// Addresses the §8 pattern accepts, drawn from its whole alphabet.
+/// Addresses the docs/protocol.md §8 pattern accepts, drawn from its whole alphabet.
 fn generated_email() -> impl Strategy<Value = Email> {
     ("[a-zA-Z0-9!#%&'*+/=?^_{|}~.-]{1,16}", "[a-zA-Z0-9.-]{1,16}")
         .prop_map(|(local, domain)| Email(format!("{local}@{domain}")))
@@ -826,7 +833,7 @@ fn returned_values_have_documented_shapes() {
 /// The body limit of our server: larger bodies are answered 413.
 const BODY_LIMIT: usize = 64 * 1024;
 
-/// What the envelope rules (§1.6, §2, §15 #13) decide for a body.
+/// What the envelope rules (docs/protocol.md §2.1, §2, §15 #13) decide for a body.
 #[derive(Debug, PartialEq, Eq)]
 enum Verdict {
     /// 200 with a result of this action.
@@ -1214,7 +1221,7 @@ fn arbitrary_bodies_random_json_and_bytes() {
     });
 }
 
-/// The JSON rules of §15 #13 on fixed bodies, next to the generated ones above:
+/// The JSON rules of docs/protocol.md §15 #13 on fixed bodies, next to the generated ones above:
 /// negative numbers and exponents in unused members are fine; trailing commas,
 /// invalid UTF-8 (anywhere) and non-JSON are 400.
 #[test]

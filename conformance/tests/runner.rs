@@ -2,6 +2,9 @@
 //! names the step, survives a server that closes idle connections, and fails clearly
 //! on other transport problems.
 
+// Test code: a failed expectation is the test failing.
+#![allow(clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -5,12 +5,13 @@
 //! `backend` (the user-server client), `pwned` (the breached-password check), `http` (the
 //! public routes), `shell` (interactive mode), `logging` (log output of the binaries),
 //! `test_clock` (the settable clock of conformance runs) and `app`, which assembles and
-//! runs the server.
+//! runs the server. `fault_storage` is a storage engine with switchable faults for tests.
 
 pub mod app;
 pub mod backend;
 pub mod config;
 pub mod faroe;
+pub mod fault_storage;
 pub mod http;
 pub mod logging;
 pub mod pwned;

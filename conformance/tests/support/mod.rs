@@ -1,5 +1,5 @@
 //! What the property and fault tests share: the contract's action table (arguments
-//! and reachable error codes, PROTOCOL.md §4 as changed by §15), invoking an action,
+//! and reachable error codes, docs/protocol.md §4 as changed by §15), invoking an action,
 //! and reading its outcome.
 #![allow(dead_code)]
 
@@ -24,7 +24,7 @@ pub struct ActionSpec {
     pub name: &'static str,
     /// Every argument, in the order the contract lists them; all are strings.
     pub arguments: &'static [&'static str],
-    /// The error codes it can answer besides `internal_error` (§4.9 with §15).
+    /// The error codes it can answer besides `internal_error` (docs/protocol.md §4.9 with §15).
     pub codes: &'static [&'static str],
 }
 
@@ -350,7 +350,7 @@ pub fn action_spec(name: &str) -> Option<&'static ActionSpec> {
     ACTIONS.iter().find(|spec| spec.name == name)
 }
 
-/// Checks that a 200 body is a well-formed result of `action` (§2.3): exactly the
+/// Checks that a 200 body is a well-formed result of `action` (docs/protocol.md §2.3): exactly the
 /// members `ok`, `action_invocation_id` and `values` or `error_code`, in that order;
 /// an id of the documented shape; an error code the action can answer.
 pub fn check_result(action: &str, body: &str) -> anyhow::Result<Value> {

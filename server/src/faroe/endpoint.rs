@@ -11,6 +11,10 @@ use tracing::Instrument;
 
 use super::credentials::generate_id;
 use super::error::{ActionError, ActionResult};
+use super::records::{
+    SigninRecord, SignupRecord, UserDeletionRecord, UserEmailAddressUpdateRecord,
+    UserPasswordResetRecord, UserPasswordUpdateRecord,
+};
 use super::Faroe;
 
 /// Why a request body is not an action invocation.
@@ -24,8 +28,22 @@ struct Envelope {
     arguments: serde_json::Map<String, serde_json::Value>,
 }
 
+/// Calls an action's method with the arguments of its invocation. A method generic
+/// over a flow's record (`get_flow::<R>`, `delete_flow::<R>`) takes the flow's tokens
+/// as one value: the token, or `(session token, flow token)`.
+macro_rules! call {
+    ($faroe:ident . $method:ident::<$record:ty>($($arg:ident),+)) => {
+        $faroe.$method::<$record>(($($arg.as_str()),+))
+    };
+    ($faroe:ident . $method:ident($($arg:ident),+)) => {
+        $faroe.$method($(&$arg),+)
+    };
+}
+
 macro_rules! actions {
-    ($( $variant:ident $name:literal => $method:ident($($arg:ident),+) ),+ $(,)?) => {
+    ($(
+        $variant:ident $name:literal => $method:ident $(::<$record:ty>)? ($($arg:ident),+)
+    ),+ $(,)?) => {
         /// A parsed invocation: the action and its arguments.
         #[derive(Deserialize)]
         #[serde(tag = "action", content = "arguments")]
@@ -51,7 +69,7 @@ macro_rules! actions {
             async fn execute(&self, invocation: Invocation) -> ActionResult<serde_json::Value> {
                 match invocation {
                     $(Invocation::$variant { $($arg),+ } => {
-                        to_values(self.$method($(&$arg),+).await)
+                        to_values(call!(self.$method $(::<$record>)? ($($arg),+)).await)
                     })+
                 }
             }
@@ -61,8 +79,8 @@ macro_rules! actions {
 
 actions! {
     CreateSignup "create_signup" => create_signup(email_address),
-    GetSignup "get_signup" => get_signup(signup_token),
-    DeleteSignup "delete_signup" => delete_signup(signup_token),
+    GetSignup "get_signup" => get_flow::<SignupRecord>(signup_token),
+    DeleteSignup "delete_signup" => delete_flow::<SignupRecord>(signup_token),
     SendSignupEmailAddressVerificationCode "send_signup_email_address_verification_code"
         => send_signup_email_address_verification_code(signup_token),
     VerifySignupEmailAddressVerificationCode "verify_signup_email_address_verification_code"
@@ -70,8 +88,8 @@ actions! {
     SetSignupPassword "set_signup_password" => set_signup_password(signup_token, password),
     CompleteSignup "complete_signup" => complete_signup(signup_token),
     CreateSignin "create_signin" => create_signin(user_email_address),
-    GetSignin "get_signin" => get_signin(signin_token),
-    DeleteSignin "delete_signin" => delete_signin(signin_token),
+    GetSignin "get_signin" => get_flow::<SigninRecord>(signin_token),
+    DeleteSignin "delete_signin" => delete_flow::<SigninRecord>(signin_token),
     VerifySigninUserPassword "verify_signin_user_password"
         => verify_signin_user_password(signin_token, password),
     CompleteSignin "complete_signin" => complete_signin(signin_token),
@@ -81,9 +99,11 @@ actions! {
     CreateUserEmailAddressUpdate "create_user_email_address_update"
         => create_user_email_address_update(session_token, new_email_address),
     GetUserEmailAddressUpdate "get_user_email_address_update"
-        => get_user_email_address_update(session_token, user_email_address_update_token),
+        => get_flow::<UserEmailAddressUpdateRecord>(
+            session_token, user_email_address_update_token),
     DeleteUserEmailAddressUpdate "delete_user_email_address_update"
-        => delete_user_email_address_update(session_token, user_email_address_update_token),
+        => delete_flow::<UserEmailAddressUpdateRecord>(
+            session_token, user_email_address_update_token),
     SendUserEmailAddressUpdateEmailAddressVerificationCode
         "send_user_email_address_update_email_address_verification_code"
         => send_user_email_address_update_email_address_verification_code(
@@ -100,9 +120,9 @@ actions! {
     CreateUserPasswordUpdate "create_user_password_update"
         => create_user_password_update(session_token),
     GetUserPasswordUpdate "get_user_password_update"
-        => get_user_password_update(session_token, user_password_update_token),
+        => get_flow::<UserPasswordUpdateRecord>(session_token, user_password_update_token),
     DeleteUserPasswordUpdate "delete_user_password_update"
-        => delete_user_password_update(session_token, user_password_update_token),
+        => delete_flow::<UserPasswordUpdateRecord>(session_token, user_password_update_token),
     VerifyUserPasswordUpdateUserPassword "verify_user_password_update_user_password"
         => verify_user_password_update_user_password(
             session_token, user_password_update_token, password),
@@ -112,9 +132,10 @@ actions! {
     CompleteUserPasswordUpdate "complete_user_password_update"
         => complete_user_password_update(session_token, user_password_update_token),
     CreateUserDeletion "create_user_deletion" => create_user_deletion(session_token),
-    GetUserDeletion "get_user_deletion" => get_user_deletion(session_token, user_deletion_token),
+    GetUserDeletion "get_user_deletion"
+        => get_flow::<UserDeletionRecord>(session_token, user_deletion_token),
     DeleteUserDeletion "delete_user_deletion"
-        => delete_user_deletion(session_token, user_deletion_token),
+        => delete_flow::<UserDeletionRecord>(session_token, user_deletion_token),
     VerifyUserDeletionUserPassword "verify_user_deletion_user_password"
         => verify_user_deletion_user_password(session_token, user_deletion_token, password),
     CompleteUserDeletion "complete_user_deletion"
@@ -122,9 +143,9 @@ actions! {
     CreateUserPasswordReset "create_user_password_reset"
         => create_user_password_reset(user_email_address),
     GetUserPasswordReset "get_user_password_reset"
-        => get_user_password_reset(user_password_reset_token),
+        => get_flow::<UserPasswordResetRecord>(user_password_reset_token),
     DeleteUserPasswordReset "delete_user_password_reset"
-        => delete_user_password_reset(user_password_reset_token),
+        => delete_flow::<UserPasswordResetRecord>(user_password_reset_token),
     VerifyUserPasswordResetTemporaryPassword "verify_user_password_reset_temporary_password"
         => verify_user_password_reset_temporary_password(
             user_password_reset_token, temporary_password),
@@ -135,8 +156,7 @@ actions! {
 }
 
 fn to_values<T: Serialize>(result: ActionResult<T>) -> ActionResult<serde_json::Value> {
-    let values = result?;
-    serde_json::to_value(values).map_err(super::error::internal)
+    Ok(serde_json::to_value(result?)?)
 }
 
 #[derive(Serialize)]
@@ -172,7 +192,7 @@ impl Faroe {
         let action_invocation_id = generate_id();
         let span =
             tracing::info_span!("action", action, action_invocation_id = %action_invocation_id);
-        let result = self.execute(invocation).instrument(span.clone()).await;
+        let result = self.execute(invocation).instrument(span).await;
         let response = match result {
             Ok(values) => serde_json::to_string(&Success {
                 ok: true,
@@ -181,7 +201,15 @@ impl Faroe {
             }),
             Err(error) => {
                 if let ActionError::Internal(cause) = &error {
-                    span.in_scope(|| tracing::error!(error = %cause, "internal_error"));
+                    // Named on the event itself, not only through the span, so the one
+                    // line that explains an internal_error always carries them.
+                    tracing::error!(
+                        action,
+                        action_invocation_id = %action_invocation_id,
+                        source = cause.source_kind(),
+                        error = %cause.chain(),
+                        "internal_error"
+                    );
                 }
                 serde_json::to_string(&Failure {
                     ok: false,

@@ -7,6 +7,9 @@
 //! factory printed a skip line). Every call gets a fresh namespace; the clock starts
 //! in 2023, far behind the wall clock, as the conformance clock does.
 
+// Test support (the `test-util` feature): a failed expectation is the test failing.
+#![allow(clippy::expect_used, clippy::panic)]
+
 use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;

@@ -1,6 +1,9 @@
 //! Test helpers for storage engines: where the test services are, fresh namespaces,
 //! and a TCP proxy that can cut an engine off and restore it.
 
+// Test support (the `test-util` feature): a failed expectation is the test failing.
+#![allow(clippy::expect_used, clippy::panic)]
+
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};

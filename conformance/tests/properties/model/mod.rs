@@ -1,5 +1,5 @@
-//! A reference model of users and flows: from the contract alone (PROTOCOL.md §3–§8 as
-//! changed by §15) it predicts the outcome of each action, `Ok` or its error code.
+//! A reference model of users and flows: from the contract alone (docs/protocol.md §3–§8 as
+//! changed by docs/protocol.md §15) it predicts the outcome of each action, `Ok` or its error code.
 //!
 //! Time is in seconds since the case started. Records are never removed from the
 //! vectors: a deleted or consumed record is kept with `alive == false`, so steps can
@@ -33,7 +33,7 @@ pub const RESET: Code = "invalid_user_password_reset_token";
 pub(super) const MINUTE: i64 = 60;
 pub(super) const DAY: i64 = 86_400;
 
-/// Lifetimes (§3.1), and the session expiry our server is configured with (90 days).
+/// Lifetimes (docs/protocol.md §3.1), and the session expiry our server is configured with (90 days).
 pub const SIGNUP_LIFETIME: i64 = 20 * MINUTE;
 pub const SIGNIN_LIFETIME: i64 = 10 * MINUTE;
 pub const EMAIL_UPDATE_LIFETIME: i64 = 20 * MINUTE;
@@ -42,7 +42,7 @@ pub const DELETION_LIFETIME: i64 = 10 * MINUTE;
 pub const RESET_LIFETIME: i64 = 20 * MINUTE;
 pub const SESSION_EXPIRATION: i64 = 90 * DAY;
 
-/// The invalidation counters of a user, also snapshotted by records (§4.0, §5.5).
+/// The invalidation counters of a user, also snapshotted by records (docs/protocol.md §4.0, §5.4).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
     pub password: u32,
@@ -90,11 +90,11 @@ pub struct Model {
     /// Each valid token that found its record ended, and what ended it (for the
     /// coverage report: the runner drains it after each step).
     pub ended: Vec<(Kind, &'static str)>,
-    /// (tokens, last refill) per bucket and key, as §15 #5 defines the arithmetic.
+    /// (tokens, last refill) per bucket and key, as docs/protocol.md §15 #5 defines the arithmetic.
     buckets: HashMap<(Bucket, String), (i64, i64)>,
 }
 
-/// The e-mail pattern of §8.
+/// The e-mail pattern of docs/protocol.md §8.
 pub fn valid_email(address: &str) -> bool {
     let local_ok = |c: char| c.is_ascii_alphanumeric() || "!#%&'*+-/=?^_{|}~.".contains(c);
     let domain_ok = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
@@ -107,7 +107,7 @@ pub fn valid_email(address: &str) -> bool {
         && parts[1].chars().all(domain_ok)
 }
 
-/// The rules for a new password (§4.0 new_password_rules, §7.1).
+/// The rules for a new password (docs/protocol.md §4.0 new password rules, §7.1).
 pub fn new_password_rules(password: &str) -> Result<(), Code> {
     let length = password.chars().count();
     if !(10..=100).contains(&length) {

@@ -1,8 +1,8 @@
-//! The rate-limit buckets (§6, §15 #5).
+//! The rate-limit buckets (docs/protocol.md §6, §15 #5).
 
 use super::*;
 
-/// The rate-limit buckets (§6.1).
+/// The rate-limit buckets (docs/protocol.md §6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Bucket {
     /// B_PW, by user.
@@ -27,7 +27,7 @@ impl Bucket {
 }
 
 impl Model {
-    // Buckets (§6, §15 #5).
+    // Buckets (docs/protocol.md §6, §15 #5).
 
     pub(super) fn refilled(&self, bucket: Bucket, key: &str) -> Option<(i64, i64)> {
         let &(tokens, last) = self.buckets.get(&(bucket, key.to_owned()))?;

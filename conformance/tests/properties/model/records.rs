@@ -113,7 +113,7 @@ impl Counters {
     }
 }
 
-/// What ends a kind of record (§4.0 with §15 #1, #9, #10).
+/// What ends a kind of record (docs/protocol.md §4.0 with §15 #1, #9, #10).
 pub struct Validity {
     /// The error code for a token of this kind that finds no valid record.
     pub invalid: Code,
@@ -138,7 +138,7 @@ pub trait Record: Sized + 'static {
     fn owner(&self) -> Option<(usize, Counters)>;
 }
 
-/// A record bound to the session it was created with (§4.4–§4.6).
+/// A record bound to the session it was created with (docs/protocol.md §4.4–§4.6).
 pub trait Bound: Record {
     fn user(&self) -> usize;
     fn session(&self) -> usize;

@@ -1,9 +1,9 @@
-//! Password reset (§4.7 with §15 #1, #10).
+//! Password reset (docs/protocol.md §4.7 with §15 #1, #10).
 
 use super::*;
 
 impl Model {
-    // Password reset (§4.7 with §15 #1, #10).
+    // Password reset (docs/protocol.md §4.7 with §15 #1, #10).
 
     /// The user's index.
     pub fn create_reset(&mut self, email: &str) -> Result<usize, Code> {

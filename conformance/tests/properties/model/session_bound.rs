@@ -1,9 +1,9 @@
-//! The session-bound flows: e-mail address update (§4.4), password update (§4.5), user deletion (§4.6).
+//! The session-bound flows: e-mail address update (docs/protocol.md §4.4), password update (§4.5), user deletion (§4.6).
 
 use super::*;
 
 impl Model {
-    // E-mail address update (§4.4).
+    // E-mail address update (docs/protocol.md §4.4).
 
     /// The session's index.
     pub fn create_email_update(&mut self, session: &str, email: &str) -> Result<usize, Code> {
@@ -78,7 +78,7 @@ impl Model {
         Ok(i)
     }
 
-    // Password update (§4.5 with §15 #3, #7).
+    // Password update (docs/protocol.md §4.5 with §15 #3, #7).
 
     /// The session's index.
     pub fn create_password_update(&mut self, session: &str) -> Result<usize, Code> {
@@ -124,7 +124,7 @@ impl Model {
         Ok(i)
     }
 
-    // User deletion (§4.6).
+    // User deletion (docs/protocol.md §4.6).
 
     /// The session's index.
     pub fn create_deletion(&mut self, session: &str) -> Result<usize, Code> {

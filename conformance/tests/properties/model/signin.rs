@@ -1,9 +1,9 @@
-//! Signin (§4.2) and sessions (§4.3, §5).
+//! Signin (docs/protocol.md §4.2) and sessions (§4.3, §5).
 
 use super::*;
 
 impl Model {
-    // Signin (§4.2).
+    // Signin (docs/protocol.md §4.2).
 
     /// The user's index.
     pub fn create_signin(&mut self, email: &str) -> Result<usize, Code> {
@@ -37,7 +37,7 @@ impl Model {
         Ok(self.signins[i].user)
     }
 
-    // Sessions (§4.3, §5).
+    // Sessions (docs/protocol.md §4.3, §5).
 
     pub fn delete_all_sessions(&mut self, token: &str) -> Result<usize, Code> {
         let i = self.validate::<Session>(token)?;

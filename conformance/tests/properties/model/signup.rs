@@ -1,9 +1,9 @@
-//! Signup (§4.1).
+//! Signup (docs/protocol.md §4.1).
 
 use super::*;
 
 impl Model {
-    // Signup (§4.1).
+    // Signup (docs/protocol.md §4.1).
 
     pub fn create_signup(&mut self, email: &str) -> Result<(), Code> {
         if !valid_email(email) {

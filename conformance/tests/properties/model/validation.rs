@@ -1,9 +1,9 @@
-//! Validating records (§4.0), and the checks that flows share.
+//! Validating records (docs/protocol.md §4.0), and the checks that flows share.
 
 use super::*;
 
 impl Model {
-    // Validation (§4.0 with §15 #1, #9, #10).
+    // Validation (docs/protocol.md §4.0 with §15 #1, #9, #10).
 
     /// The live record of kind `R` whose token is exactly `token` (same id and same
     /// secret), if it is still valid. A valid token of a record that has expired, whose

@@ -1,4 +1,4 @@
-//! Checks on what the server returns: record models (§3.2) against the model's
+//! Checks on what the server returns: record models (docs/protocol.md §3.2) against the model's
 //! records, and e-mailed codes.
 
 use conformance::redact::{is_id, is_temporary_password, is_token, is_verification_code};
@@ -93,7 +93,7 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Checks a record model (§3.2): its members in order, id shape, timestamps,
+    /// Checks a record model (docs/protocol.md §3.2): its members in order, id shape, timestamps,
     /// booleans, and that `token` (when given) is `<its id>.<secret>`. `fresh`: it
     /// was created just now.
     fn check_record(

@@ -1,4 +1,4 @@
-//! Password reset (§4.7).
+//! Password reset (docs/protocol.md §4.7).
 
 use serde_json::{json, Value};
 

@@ -1,4 +1,4 @@
-//! Sessions (§4.3, §5): the new sessions that completed signups, signins and
+//! Sessions (docs/protocol.md §4.3, §5): the new sessions that completed signups, signins and
 //! password resets return, and deleting all of a user's sessions.
 
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! The session-bound flows (§4.4–§4.6): e-mail address update, password update and
+//! The session-bound flows (docs/protocol.md §4.4–§4.6): e-mail address update, password update and
 //! user deletion. Their records are created on a session and used with it; getting,
 //! deleting, verifying the user's password and completing are the same for all three,
 //! written once over [`SessionBound`].

@@ -1,4 +1,4 @@
-//! Signin (§4.2).
+//! Signin (docs/protocol.md §4.2).
 
 use serde_json::{json, Value};
 

@@ -1,4 +1,4 @@
-//! Signup (§4.1).
+//! Signup (docs/protocol.md §4.1).
 
 use serde_json::{json, Value};
 

@@ -1,46 +1,20 @@
 //! Password update: a signed-in user proves their identity with the current
 //! password, chooses a new one, and the password changes.
 
-use serde::Serialize;
-
-use super::{ensure, ensure_counter_can_move, key_of, NewCredential, Stored, UserCheck};
+use super::session::UserCheck::{Always, CacheAllowed};
+use super::{ensure, ensure_counter_can_move, NewCredential, NewPasswordStep, PasswordStep};
 use crate::faroe::error::{ActionResult, ErrorCode};
-use crate::faroe::models::{NoValues, UserPasswordUpdate};
-use crate::faroe::records::{FlowRecord, UserPasswordUpdateRecord};
-use crate::faroe::user::User;
+use crate::faroe::models::{Created, NoValues};
+use crate::faroe::records::UserPasswordUpdateRecord;
 use crate::faroe::Faroe;
 
-#[derive(Debug, Serialize)]
-pub struct UserPasswordUpdateCreated {
-    pub user_password_update: UserPasswordUpdate,
-    pub user_password_update_token: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct UserPasswordUpdateValues {
-    pub user_password_update: UserPasswordUpdate,
-}
+type Update = UserPasswordUpdateRecord;
 
 impl Faroe {
-    async fn valid_password_update(
-        &self,
-        session_token: &str,
-        update_token: &str,
-        session_user: UserCheck,
-    ) -> ActionResult<(Stored<UserPasswordUpdateRecord>, User)> {
-        self.validate_session_flow(
-            session_token,
-            update_token,
-            ErrorCode::InvalidPasswordUpdateToken,
-            session_user,
-        )
-        .await
-    }
-
     pub async fn create_user_password_update(
         &self,
         session_token: &str,
-    ) -> ActionResult<UserPasswordUpdateCreated> {
+    ) -> ActionResult<Created<UserPasswordUpdateRecord>> {
         let (session, user) = self.validate_session_and_user(session_token).await?;
         ensure_counter_can_move(user.password_hash_counter)?;
         let credential = NewCredential::generate();
@@ -55,46 +29,7 @@ impl Faroe {
             user_disabled_counter: user.disabled_counter,
             created_at: self.now().unix_seconds(),
         };
-        let key = key_of::<UserPasswordUpdateRecord>(&record.id);
-        self.insert(&key, &record, record.expires_at()).await?;
-        Ok(UserPasswordUpdateCreated {
-            user_password_update: UserPasswordUpdate::from(&record),
-            user_password_update_token: credential.token,
-        })
-    }
-
-    pub async fn get_user_password_update(
-        &self,
-        session_token: &str,
-        user_password_update_token: &str,
-    ) -> ActionResult<UserPasswordUpdateValues> {
-        let (stored, _) = self
-            .valid_password_update(
-                session_token,
-                user_password_update_token,
-                UserCheck::CacheAllowed,
-            )
-            .await?;
-        Ok(UserPasswordUpdateValues {
-            user_password_update: UserPasswordUpdate::from(&stored.record),
-        })
-    }
-
-    pub async fn delete_user_password_update(
-        &self,
-        session_token: &str,
-        user_password_update_token: &str,
-    ) -> ActionResult<NoValues> {
-        let (stored, _) = self
-            .valid_password_update(
-                session_token,
-                user_password_update_token,
-                UserCheck::CacheAllowed,
-            )
-            .await?;
-        self.delete_record(&stored.key, ErrorCode::InvalidPasswordUpdateToken)
-            .await?;
-        Ok(NoValues {})
+        self.store_new(&record, credential.token).await
     }
 
     pub async fn verify_user_password_update_user_password(
@@ -103,19 +38,10 @@ impl Faroe {
         user_password_update_token: &str,
         password: &str,
     ) -> ActionResult<NoValues> {
-        let (stored, user) = self
-            .valid_password_update(session_token, user_password_update_token, UserCheck::Always)
-            .await?;
-        self.verify_password_step::<UserPasswordUpdateRecord>(
-            &stored,
-            &user,
-            password,
-            stored.record.user_identity_verified,
-            ErrorCode::UserIdentityAlreadyVerified,
-            |update| &mut update.user_identity_verified,
-        )
-        .await?;
-        Ok(NoValues {})
+        let tokens = (session_token, user_password_update_token);
+        let (stored, user) = self.session_flow::<Update>(tokens, Always).await?;
+        self.verify_password_step(stored, &user, password, IDENTITY)
+            .await
     }
 
     /// The new password may be chosen only after the identity is proven, and once.
@@ -125,26 +51,13 @@ impl Faroe {
         user_password_update_token: &str,
         password: &str,
     ) -> ActionResult<NoValues> {
-        let (stored, _) = self
-            .valid_password_update(
-                session_token,
-                user_password_update_token,
-                UserCheck::CacheAllowed,
-            )
-            .await?;
+        let tokens = (session_token, user_password_update_token);
+        let (stored, _) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
         ensure(
             stored.record.user_identity_verified,
             ErrorCode::UserIdentityNotVerified,
         )?;
-        ensure(
-            stored.record.new_password.is_none(),
-            ErrorCode::NewPasswordAlreadySet,
-        )?;
-        self.set_new_password::<UserPasswordUpdateRecord>(&stored.key, password, |update| {
-            &mut update.new_password
-        })
-        .await?;
-        Ok(NoValues {})
+        self.set_new_password(stored, password, NEW_PASSWORD).await
     }
 
     /// Changes the password; the user is told. Sessions stay valid; other flows
@@ -154,9 +67,8 @@ impl Faroe {
         session_token: &str,
         user_password_update_token: &str,
     ) -> ActionResult<NoValues> {
-        let (stored, user) = self
-            .valid_password_update(session_token, user_password_update_token, UserCheck::Always)
-            .await?;
+        let tokens = (session_token, user_password_update_token);
+        let (stored, user) = self.session_flow::<Update>(tokens, Always).await?;
         ensure(
             stored.record.user_identity_verified,
             ErrorCode::UserIdentityNotVerified,
@@ -171,3 +83,15 @@ impl Faroe {
         Ok(NoValues {})
     }
 }
+
+/// The password proves the identity.
+const IDENTITY: PasswordStep<Update> = PasswordStep {
+    already_verified: ErrorCode::UserIdentityAlreadyVerified,
+    flag: |update| &mut update.user_identity_verified,
+};
+
+/// The password the flow sets.
+const NEW_PASSWORD: NewPasswordStep<Update> = NewPasswordStep {
+    already_set: ErrorCode::NewPasswordAlreadySet,
+    slot: |update| &mut update.new_password,
+};

@@ -84,7 +84,7 @@ async fn responses_are_compact_with_members_in_contract_order() {
     );
     assert!(id
         .bytes()
-        .all(|b| b"abcdefghijkmnpqrstuvwxyz23456789".contains(&b)));
+        .all(|b| crate::faroe::credentials::LOWERCASE_ALPHABET.contains(&b)));
 
     let success = raw(
         &harness,
@@ -131,4 +131,76 @@ fn action_names_are_unique() {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), ACTION_NAMES.len());
+}
+
+/// Log output of the current thread, for the test that reads it.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_internal_error_is_logged_once_with_action_invocation_id_and_cause() {
+    use crate::faroe::records::{SignupRecord, TokenRecord};
+    use crate::faroe::testing::StorageOp;
+    use crate::storage::StorageError;
+
+    let harness = Harness::new();
+    let created = harness
+        .ok(
+            "create_signup",
+            json!({ "email_address": "ann@example.com" }),
+        )
+        .await;
+    let token = created["signup_token"].as_str().expect("token").to_owned();
+    let failure = StorageError::Failure("disk on fire".into());
+    harness
+        .storage
+        .fail(StorageOp::Get, SignupRecord::PREFIX, 0, failure);
+
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let answer = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        harness
+            .invoke("get_signup", json!({ "signup_token": token }))
+            .await
+    };
+    assert_eq!(answer["error_code"], "internal_error", "{answer}");
+    let id = answer["action_invocation_id"].as_str().expect("id");
+    let text = String::from_utf8_lossy(&logs.0.lock().expect("logs")).into_owned();
+    let errors: Vec<&str> = text.lines().filter(|line| line.contains("ERROR")).collect();
+    assert_eq!(errors.len(), 1, "{text}");
+    let line = errors[0];
+    for expected in [
+        "action=\"get_signup\"",
+        &format!("action_invocation_id={id}"),
+        "source=\"storage\"",
+        "storage failure: disk on fire",
+    ] {
+        assert!(
+            line.contains(expected),
+            "{expected:?} missing from {line:?}"
+        );
+    }
+    let secret = token.split_once('.').expect("a token").1;
+    assert!(
+        !text.contains(secret),
+        "the token's secret was logged: {text}"
+    );
 }

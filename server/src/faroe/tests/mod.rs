@@ -1,7 +1,7 @@
 //! Core-level tests of every flow and of the envelope, driven through the action
 //! envelope with the `testing` fakes and a manual clock.
 //!
-//! Tests named `row_<n>_…` pin a row of the contract's §15 (our deliberate
+//! Tests named `row_<n>_…` pin an item of docs/protocol.md §15 (our deliberate
 //! differences from upstream).
 
 mod deletion;
@@ -20,6 +20,12 @@ use serde_json::{json, Value};
 
 use super::email::Email;
 use super::records::{decode, encode, TokenRecord};
+// Key prefixes come from the record types and buckets, never from literals.
+pub(super) use super::rate_limit::Bucket;
+pub(super) use super::records::{
+    SessionRecord, SigninRecord, SignupRecord, UserDeletionRecord, UserEmailAddressUpdateRecord,
+    UserPasswordResetRecord, UserPasswordUpdateRecord,
+};
 use super::testing::{Harness, START};
 use super::user::{User, UserStore, UserStoreError};
 use super::SessionConfig;
