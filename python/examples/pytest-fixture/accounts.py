@@ -7,7 +7,7 @@ e-mails codes through the user server.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from tiauth_faroe.client import ActionErrorResult, SyncClient
 
@@ -50,7 +50,7 @@ class Accounts:
         _check(self.auth.delete_session(session_token))
 
 
-def _check(result):  # type: ignore[no-untyped-def]
+def _check(result: Any) -> Any:
     if isinstance(result, ActionErrorResult):
         raise AccountError(result.error_code)
     return result

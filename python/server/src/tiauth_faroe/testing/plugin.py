@@ -191,7 +191,7 @@ def _client_module() -> Any:
     except ImportError:
         pytest.fail(
             "the tiauth client fixtures need the tiauth-faroe-client package "
-            "(pip install ./python/client, or the wheel's [testing] extra)",
+            "(pip install ./python/client from the Tiauth Faroe repository)",
             pytrace=False,
         )
     return client

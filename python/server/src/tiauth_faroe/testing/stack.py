@@ -217,6 +217,8 @@ def start_stack(
     (with the log's tail) when a process fails to start within ``timeout`` seconds.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    for leftover in directory.glob("tiauth.sqlite*"):  # a fresh database, even in a used directory
+        leftover.unlink()
     child_env = {key: value for key, value in os.environ.items() if not key.startswith("FAROE_")}
     child_env.update(_BASE_ENV)
     child_env.update(env or {})
