@@ -2,6 +2,8 @@
 # Runs the client integration suite against running servers.
 #   TIAUTH_SERVER_URL  the auth server's action endpoint, e.g. http://127.0.0.1:3777
 #   USER_SERVER_URL    its user server (reference server or mock backend), e.g. http://127.0.0.2:8079
+# With neither set, the suite starts tiauth and the mock backend itself through the
+# pytest plugin of the tiauth-faroe-server wheel, which must then be installed in VENV_DIR.
 # Usage: run-integration-tests.sh [VENV_DIR] [extra pytest args...]
 # VENV_DIR defaults to a temporary virtualenv; the client package and pytest are
 # installed into it when missing.
@@ -9,9 +11,6 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 python="${PYTHON:-python3}"
-
-: "${TIAUTH_SERVER_URL:?set TIAUTH_SERVER_URL to the auth server URL}"
-: "${USER_SERVER_URL:?set USER_SERVER_URL to the user server URL}"
 
 if [[ $# -ge 1 && -n "$1" ]]; then
     venv="$(realpath -m -- "$1")" # absolute, as the suite runs from client/
