@@ -32,6 +32,7 @@ pub async fn replay(target: &Target, case: &Case) -> anyhow::Result<Outcome> {
             reason: format!("needs {need:?}, which this target does not offer"),
         });
     }
+    let target = target.for_needs(&case.needs);
     target.reset(CLOCK_START).await?;
     let mut replay = Replay {
         target,

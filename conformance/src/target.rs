@@ -18,6 +18,9 @@ pub struct Target {
     offers_faults: bool,
     /// What must live as long as the target (in-process servers).
     _running: Vec<Box<dyn std::any::Any + Send + Sync>>,
+    /// Targets beside this one for cases with a need it does not meet itself (our
+    /// server in another mode, sharing the user server and the clock).
+    variants: Vec<(Need, Target)>,
 }
 
 /// An HTTP answer.
@@ -38,6 +41,7 @@ impl Target {
             clock: None,
             offers_faults: false,
             _running: Vec::new(),
+            variants: Vec::new(),
         }
     }
 
@@ -55,7 +59,23 @@ impl Target {
             clock: Some(clock),
             offers_faults: true,
             _running: running,
+            variants: Vec::new(),
         }
+    }
+
+    /// Replays cases needing `need` on `variant` instead.
+    pub fn with_variant(mut self, need: Need, variant: Target) -> Self {
+        self.variants.push((need, variant));
+        self
+    }
+
+    /// The target for a case with `needs`: the first variant meeting one of them, or
+    /// this one.
+    pub fn for_needs(&self, needs: &[Need]) -> &Target {
+        self.variants
+            .iter()
+            .find(|(need, _)| needs.contains(need))
+            .map_or(self, |(_, variant)| variant)
     }
 
     /// `CONFORMANCE_SERVER_URL` and `CONFORMANCE_BACKEND_URL` when set, else our
@@ -92,6 +112,7 @@ impl Target {
             offered.push(Need::Faults);
             offered.push(Need::BreachedPasswords);
         }
+        offered.extend(self.variants.iter().map(|(need, _)| *need));
         offered
     }
 
