@@ -20,12 +20,8 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if cli.command == Some(Command::PwnedCheck) {
-        let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
-        return ExitCode::from(tiauth_faroe::pwned::check_command::run(
+        return ExitCode::from(tiauth_faroe::pwned::check_command::run_on_stdio(
             &loaded.config,
-            stdin.lock(),
-            &mut stdout.lock(),
-            &mut stderr.lock(),
         ));
     }
     tiauth_faroe::logging::init(&loaded.config.log_filter);

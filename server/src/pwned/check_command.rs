@@ -8,6 +8,12 @@ use super::Verdict;
 use crate::app::pwned_passwords;
 use crate::config::Config;
 
+/// [`run`] on the process's stdin, stdout and stderr.
+pub fn run_on_stdio(config: &Config) -> u8 {
+    let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+    run(config, stdin.lock(), &mut stdout.lock(), &mut stderr.lock())
+}
+
 /// Reads the password from `input` (one trailing line end is dropped), looks it up as
 /// `config` says and prints `breached (N)` or `not found` to `out`. Returns the exit
 /// status: 0 when checked, 1 when the check failed or is off, 2 for no password.

@@ -96,6 +96,9 @@ impl SortedFile {
                 Ordering::Equal => return Ok(count),
             }
         }
+        if low == high {
+            return Ok(0);
+        }
         let mut range = vec![0; usize::try_from(high - low).unwrap_or(usize::MAX)];
         self.read_exact_at(low, &mut range)?;
         let range = range.strip_suffix(b"\n").unwrap_or(&range);
