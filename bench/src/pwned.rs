@@ -184,3 +184,27 @@ pub async fn run(bench: &Bench, lines: u64, rows: &mut Vec<Row>) -> anyhow::Resu
     }
     outcome
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_corpus_is_sorted_and_lists_every_known_password() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("corpus.txt");
+        write_corpus(&path, 5_000, 7).expect("written");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let hashes: Vec<&str> = text.lines().map(|line| &line[..40]).collect();
+        assert_eq!(hashes.len(), 5_000);
+        assert!(hashes.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(text.ends_with("\r\n"));
+        let corpus = tiauth_faroe::pwned::SortedFile::open(&path).expect("opens");
+        for index in [0, 1, 500, LISTED - 1] {
+            let hash = hex::encode_upper(Sha1::digest(listed_password(index)));
+            assert_eq!(corpus.count(hash.as_bytes()), Ok(10 + index as u64));
+        }
+        let unlisted = hex::encode_upper(Sha1::digest("bench unlisted password 0 1"));
+        assert_eq!(corpus.count(unlisted.as_bytes()), Ok(0));
+    }
+}
