@@ -109,13 +109,15 @@ async fn lookup_row(bench: &Bench, corpus: &Path, lines: u64) -> anyhow::Result<
     );
     let operation = Arc::new(operation);
     // The file was just written, so its pages are cached; the warm-up reaches them.
-    run_closed_loop(bench.concurrency, bench.warm_up, Arc::clone(&operation)).await;
+    // One lookup at a time: the row shows what a lookup costs, not how lookups queue
+    // for two cores (the server rows show the check under load).
+    run_closed_loop(1, bench.warm_up, Arc::clone(&operation)).await;
     Ok(bench
         .measure(
             &name,
             None,
             std::process::id(),
-            run_closed_loop(bench.concurrency, bench.duration, operation),
+            run_closed_loop(1, bench.duration, operation),
         )
         .await)
 }
