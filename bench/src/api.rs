@@ -72,8 +72,8 @@ impl Api {
             .ok_or_else(|| anyhow!("no signup code was e-mailed to {email}"))
     }
 
-    /// The whole signup flow; returns the new session token.
-    pub async fn sign_up(&self, email: &str, password: &str) -> anyhow::Result<String> {
+    /// A signup with its address verified, waiting for a password; returns its token.
+    pub async fn verified_signup(&self, email: &str) -> anyhow::Result<String> {
         let created = self
             .action("create_signup", json!({ "email_address": email }))
             .await?;
@@ -84,6 +84,12 @@ impl Api {
             json!({ "signup_token": token, "email_address_verification_code": code }),
         )
         .await?;
+        Ok(token)
+    }
+
+    /// The whole signup flow; returns the new session token.
+    pub async fn sign_up(&self, email: &str, password: &str) -> anyhow::Result<String> {
+        let token = self.verified_signup(email).await?;
         self.action(
             "set_signup_password",
             json!({ "signup_token": token, "password": password }),

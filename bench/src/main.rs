@@ -8,6 +8,7 @@ mod bulk;
 mod load;
 mod processes;
 mod procstat;
+mod pwned;
 mod report;
 
 use std::collections::BTreeSet;
@@ -40,6 +41,7 @@ const SCENARIOS: &[&str] = &[
     report::SIGNUP,
     report::SIGNIN,
     "scale",
+    "pwned_file",
 ];
 
 /// Users the signin storm cycles through. Each may sign in five times a minute
@@ -58,7 +60,7 @@ struct Options {
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
     /// Run only these scenarios (their ceilings are added): alive, session_cache_off,
-    /// session_cache_on, session_unknown, argon2_raw, signup, signin, scale
+    /// session_cache_on, session_unknown, argon2_raw, signup, signin, scale, pwned_file
     #[arg(long, value_name = "SCENARIO,...", value_delimiter = ',')]
     only: Vec<String>,
     /// Client tasks, each with one request in flight
@@ -93,6 +95,10 @@ struct Options {
     /// Redis for `--storage redis`
     #[arg(long, value_name = "URL", default_value = "redis://127.0.0.1:6379/0")]
     redis_url: String,
+    /// Lines of the generated breached-password corpus (about 45 bytes each) for the
+    /// pwned_file scenario [default: 10000000; 1000000 with --quick]
+    #[arg(long, value_name = "N")]
+    pwned_lines: Option<u64>,
 }
 
 /// The scenarios to run: the ones asked for and the ceilings they are compared to.
@@ -164,6 +170,17 @@ impl Bench {
     }
 
     async fn start_server(&self, database: PathBuf, user_cache: &str) -> anyhow::Result<Running> {
+        self.start_server_checking(database, user_cache, "off")
+            .await
+    }
+
+    /// A server whose `FAROE_PWNED_PASSWORDS` is `pwned_passwords`.
+    async fn start_server_checking(
+        &self,
+        database: PathBuf,
+        user_cache: &str,
+        pwned_passwords: &str,
+    ) -> anyhow::Result<Running> {
         let settings = ServerSettings {
             database,
             env_file: self.env_file.clone(),
@@ -171,6 +188,7 @@ impl Bench {
             session_user_cache: user_cache.to_owned(),
             hashing_concurrency: self.explicit_hashing_concurrency,
             storage: None,
+            pwned_passwords: pwned_passwords.to_owned(),
         };
         processes::start_server(&self.binaries, &settings, &self.client).await
     }
@@ -192,6 +210,7 @@ impl Bench {
                 session_user_cache: user_cache.to_owned(),
                 hashing_concurrency: self.explicit_hashing_concurrency,
                 storage: Some((url.to_owned(), namespace.to_owned())),
+                pwned_passwords: "off".to_owned(),
             };
             servers.push(processes::start_server(&self.binaries, &settings, &self.client).await?);
         }
@@ -435,6 +454,15 @@ async fn run(options: Options) -> anyhow::Result<()> {
             &[1_000, 100_000, 1_000_000]
         };
         run_scale(&bench, sizes, &mut rows).await?;
+    }
+    if chosen.contains("pwned_file") {
+        let default_lines = if options.quick { 1_000_000 } else { 10_000_000 };
+        pwned::run(
+            &bench,
+            options.pwned_lines.unwrap_or(default_lines),
+            &mut rows,
+        )
+        .await?;
     }
 
     let load_after = procstat::load_average();

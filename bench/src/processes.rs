@@ -201,9 +201,11 @@ pub struct ServerSettings {
     /// `FAROE_STORAGE_URL` and `FAROE_STORAGE_NAMESPACE` of a network engine (with
     /// `/reset` enabled, to clear the namespace afterwards); `None`: SQLite at `database`.
     pub storage: Option<(String, String)>,
+    /// `FAROE_PWNED_PASSWORDS`: `off`, or `file:PATH` for the corpus scenario.
+    pub pwned_passwords: String,
 }
 
-/// Starts tiauth on 127.0.0.1 (pwned-password checks off, warnings only) and waits
+/// Starts tiauth on 127.0.0.1 (warnings only) and waits
 /// for `GET /alive`.
 pub async fn start_server(
     binaries: &Binaries,
@@ -230,7 +232,7 @@ pub async fn start_server(
         .arg("--db-path")
         .arg(&settings.database)
         .args(["--private-port", &settings.user_server_port.to_string()])
-        .env("FAROE_PWNED_PASSWORDS", "off")
+        .env("FAROE_PWNED_PASSWORDS", &settings.pwned_passwords)
         .env("FAROE_SESSION_USER_CACHE", &settings.session_user_cache)
         .env("FAROE_LOG", "warn");
     if let Some(limit) = settings.hashing_concurrency {

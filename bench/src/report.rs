@@ -14,15 +14,23 @@ pub const SIGNIN: &str = "signin";
 pub const ARGON2_RAW: &str = "argon2_raw";
 pub const ALIVE_DURING_SIGNIN: &str = "alive_during_signin";
 pub const SCALE_PREFIX: &str = "scale_";
+/// `PwnedPasswords` lookups in the bench process on a generated corpus of N lines.
+pub const PWNED_LOOKUP_PREFIX: &str = "pwned_lookup_";
+/// Weak-password answers of a server checking a corpus of N lines.
+pub const PWNED_SERVER_PREFIX: &str = "pwned_server_";
 
-/// The row name of a scale scenario with `sessions` stored sessions.
-pub fn scale_row_name(sessions: u64) -> String {
-    let size = match sessions {
+/// `1k`, `10m`, or the number itself.
+pub fn size_label(count: u64) -> String {
+    match count {
         n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}m", n / 1_000_000),
         n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
         n => n.to_string(),
-    };
-    format!("{SCALE_PREFIX}{size}")
+    }
+}
+
+/// The row name of a scale scenario with `sessions` stored sessions.
+pub fn scale_row_name(sessions: u64) -> String {
+    format!("{SCALE_PREFIX}{}", size_label(sessions))
 }
 
 /// One scenario's figures.
@@ -282,7 +290,12 @@ pub fn evaluate_targets(rows: &[Row], hashing_concurrency: usize) -> Vec<TargetC
     ));
     let heaviest = rows
         .iter()
-        .filter(|row| row.name != ARGON2_RAW && row.peak_memory_mib.is_some())
+        .filter(|row| {
+            // Those rows measure the bench process, not the server.
+            row.name != ARGON2_RAW
+                && !row.name.starts_with(PWNED_LOOKUP_PREFIX)
+                && row.peak_memory_mib.is_some()
+        })
         .max_by(|a, b| {
             a.peak_memory_mib
                 .partial_cmp(&b.peak_memory_mib)
@@ -292,8 +305,53 @@ pub fn evaluate_targets(rows: &[Row], hashing_concurrency: usize) -> Vec<TargetC
         &format!("any scenario: server memory < 100 MiB + 64 MiB x {hashing_concurrency}"),
         heaviest.and_then(memory),
     ));
+    checks.extend(pwned_targets(rows));
     checks
 }
+
+/// The local corpus: lookups fast from a warm page cache, and a server whose memory
+/// does not grow with the corpus file (its pages stay in the kernel's cache).
+fn pwned_targets(rows: &[Row]) -> [TargetCheck; 2] {
+    let lookup = rows
+        .iter()
+        .find(|row| row.name.starts_with(PWNED_LOOKUP_PREFIX));
+    let large = rows
+        .iter()
+        .find(|row| row.name.starts_with(PWNED_SERVER_PREFIX) && row.ceiling.is_some());
+    let growth = large.and_then(|large| {
+        let small = find(rows, large.ceiling.as_deref()?)?;
+        let (large_mib, small_mib) = (large.peak_memory_mib?, small.peak_memory_mib?);
+        Some((
+            large_mib <= small_mib + PWNED_MEMORY_SLACK_MIB,
+            format!(
+                "{large_mib:.1} MiB at {} vs {small_mib:.1} MiB at {} ({:.2}x)",
+                large.name,
+                small.name,
+                ratio(large_mib, small_mib).unwrap_or(0.0)
+            ),
+        ))
+    });
+    [
+        check(
+            "local corpus: lookup p99 <= 1 ms (warm page cache)",
+            lookup.map(|row| {
+                (
+                    row.p99_us <= 1_000,
+                    format!("p99 {:.3} ms at {}", millis(row.p99_us), row.name),
+                )
+            }),
+        ),
+        check(
+            &format!(
+                "local corpus: server memory within {PWNED_MEMORY_SLACK_MIB} MiB of a 1 k-line corpus"
+            ),
+            growth,
+        ),
+    ]
+}
+
+/// How much more a server may hold with the large corpus than with the small one.
+const PWNED_MEMORY_SLACK_MIB: f64 = 16.0;
 
 /// CPU time of the process under test per successful operation, in microseconds.
 pub fn cpu_micros_per_operation(row: &Row) -> Option<f64> {
@@ -465,6 +523,37 @@ mod tests {
         assert_eq!(cpu_micros_per_operation(&measured), Some(25.0));
         measured.per_second = 0.0;
         assert_eq!(cpu_micros_per_operation(&measured), None);
+    }
+
+    #[test]
+    fn corpus_targets_compare_lookup_p99_and_server_memory() {
+        let mut lookup = row("pwned_lookup_10m", None, 5_000.0, 40, 900);
+        lookup.peak_memory_mib = Some(900.0);
+        let mut small = row("pwned_server_1k", None, 3_000.0, 1_000, 4_000);
+        small.peak_memory_mib = Some(30.0);
+        let mut large = row(
+            "pwned_server_10m",
+            Some("pwned_server_1k"),
+            3_000.0,
+            1_000,
+            4_000,
+        );
+        large.peak_memory_mib = Some(45.0);
+        let rows = vec![lookup.clone(), small.clone(), large.clone()];
+        let checks = evaluate_targets(&rows, 2);
+        assert_eq!(verdict(&checks, "local corpus: lookup"), Some(true));
+        assert_eq!(verdict(&checks, "local corpus: server memory"), Some(true));
+        // The bench's own memory (the lookup row) is no server's.
+        assert_eq!(verdict(&checks, "any scenario"), Some(true));
+        lookup.p99_us = 1_001;
+        large.peak_memory_mib = Some(47.0);
+        let checks = evaluate_targets(&[lookup, small, large], 2);
+        assert_eq!(verdict(&checks, "local corpus: lookup"), Some(false));
+        assert_eq!(verdict(&checks, "local corpus: server memory"), Some(false));
+        assert_eq!(
+            verdict(&evaluate_targets(&[], 2), "local corpus: lookup"),
+            None
+        );
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub enum Need {
     /// A pwned-passwords range API that reports `password1234` and `qwertyuiop123` as
     /// breached (the in-process runner fakes one).
     BreachedPasswords,
+    /// The server in file mode (`FAROE_PWNED_PASSWORDS=file:PATH`), with a local corpus
+    /// listing the same two passwords and no range API to fall back on.
+    BreachedPasswordsFile,
 }
 
 #[derive(Debug, Deserialize)]

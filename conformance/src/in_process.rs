@@ -1,7 +1,10 @@
 //! Our server in this process: the real app on port 0 with a manual clock, the mock
-//! user server on 127.0.0.2, and a fake pwned-passwords range API.
+//! user server on 127.0.0.2, and a fake pwned-passwords range API. Beside it, for cases
+//! needing `breached_passwords_file`, a second server in file mode with a local corpus,
+//! sharing the user server and the clock.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +20,7 @@ use tokio::sync::oneshot;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::fixture::Need;
 use crate::runner::CLOCK_START;
 use crate::target::{ExternalOptions, Target};
 
@@ -128,6 +132,47 @@ pub async fn fake_range_api(listener: Option<std::net::TcpListener>) -> MockServ
     server
 }
 
+/// A sorted corpus file in `dir` listing the weak passwords, as the downloadable
+/// corpus has it (upper case, CRLF).
+fn local_corpus(dir: &Path) -> anyhow::Result<PathBuf> {
+    let mut hashes: Vec<String> = WEAK_PASSWORDS
+        .iter()
+        .map(|password| hex::encode_upper(Sha1::digest(password.as_bytes())))
+        .collect();
+    hashes.push("0018A45C4D1DEF81644B54AB7F969B88D65ABCDE".to_owned());
+    hashes.sort();
+    let path = dir.join("pwned-passwords.txt");
+    let lines: String = hashes.iter().map(|hash| format!("{hash}:42\r\n")).collect();
+    std::fs::write(&path, lines).context("writing the local corpus")?;
+    Ok(path)
+}
+
+/// Serves `config` on 127.0.0.1:0 with `clock` and fresh in-memory storage; returns the
+/// URL and what stops it when dropped.
+async fn spawn_server(
+    config: Config,
+    clock: Option<Arc<dyn Clock>>,
+    storage: Arc<dyn Storage>,
+) -> anyhow::Result<(String, RunningServer)> {
+    let overrides = Overrides {
+        clock,
+        storage: Some(storage),
+        ..Overrides::default()
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let server_url = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        if let Err(error) = serve(listener, config, overrides, shutdown).await {
+            eprintln!("in-process server failed: {error}");
+        }
+    });
+    Ok((server_url, RunningServer { stop: Some(stop) }))
+}
+
 /// What to change in the in-process setup, e.g. to make a dependency unreachable.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -168,29 +213,32 @@ pub async fn start_with(options: Options) -> anyhow::Result<Target> {
         enable_test_clock: options.test_clock,
         ..Config::default()
     };
-    let (storage, namespace) = storage_from_env(clock.clone()).await?;
-    let overrides = Overrides {
-        clock: (!options.test_clock).then(|| clock.clone() as Arc<dyn Clock>),
-        storage: Some(storage),
-        ..Overrides::default()
+    let corpus_dir = tempfile::tempdir().context("a folder for the local corpus")?;
+    let file_config = Config {
+        pwned_passwords: PwnedPasswordsMode::File(local_corpus(corpus_dir.path())?),
+        // Closed: file mode must not call the range API.
+        pwned_passwords_url: "http://127.0.0.2:9".to_owned(),
+        pwned_passwords_fail_closed: true,
+        ..config.clone()
     };
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let server_url = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        if let Err(error) = serve(listener, config, overrides, shutdown).await {
-            eprintln!("in-process server failed: {error}");
-        }
-    });
+    let server_clock = (!options.test_clock).then(|| clock.clone() as Arc<dyn Clock>);
+    let (storage, namespace) = storage_from_env(clock.clone()).await?;
+    let (server_url, server) = spawn_server(config, server_clock.clone(), storage).await?;
+    let (file_server_url, file_server) = spawn_server(
+        file_config,
+        server_clock,
+        Arc::new(SqliteStorage::open_in_memory()?),
+    )
+    .await?;
     let backend_url = backend.url();
-    let mut running: Vec<Box<dyn std::any::Any + Send + Sync>> = vec![
-        Box::new(RunningServer { stop: Some(stop) }),
-        Box::new(backend),
-        Box::new(range_api),
-    ];
+    let file_mode = Target::controlled(
+        file_server_url,
+        backend_url.clone(),
+        clock.clone(),
+        vec![Box::new(file_server), Box::new(corpus_dir)],
+    );
+    let mut running: Vec<Box<dyn std::any::Any + Send + Sync>> =
+        vec![Box::new(server), Box::new(backend), Box::new(range_api)];
     if let Some(namespace) = namespace {
         // Last: dropped after the server stopped.
         running.push(Box::new(namespace));
@@ -201,7 +249,10 @@ pub async fn start_with(options: Options) -> anyhow::Result<Target> {
             ..ExternalOptions::default()
         };
         let target = Target::connect(&server_url, &backend_url, options).await?;
-        return Ok(target.keeping(running));
+        return Ok(target
+            .keeping(running)
+            .with_variant(Need::BreachedPasswordsFile, file_mode));
     }
-    Ok(Target::controlled(server_url, backend_url, clock, running))
+    Ok(Target::controlled(server_url, backend_url, clock, running)
+        .with_variant(Need::BreachedPasswordsFile, file_mode))
 }

@@ -67,6 +67,7 @@ pub async fn replay_under(target: &Target, case: &Case, profile: &str) -> anyhow
             reason: format!("needs {need:?}, which this target does not offer"),
         });
     }
+    let target = target.for_needs(&case.needs);
     target
         .reset(CLOCK_START)
         .await

@@ -25,6 +25,9 @@ pub struct Target {
     retries: AtomicUsize,
     /// What must live as long as the target (in-process servers).
     _running: Vec<Box<dyn std::any::Any + Send + Sync>>,
+    /// Targets beside this one for cases with a need it does not meet itself (our
+    /// server in another mode, sharing the user server and the clock).
+    variants: Vec<(Need, Target)>,
 }
 
 /// How the runner moves the server's clock, if it can.
@@ -120,6 +123,7 @@ impl Target {
             offers_breached_passwords: options.breached_passwords,
             retries: AtomicUsize::new(0),
             _running: Vec::new(),
+            variants: Vec::new(),
         };
         // A server offers a test clock when it answers the reading request as documented.
         let probe = target.request("POST", "/test/clock", "{}".into()).await?;
@@ -153,6 +157,7 @@ impl Target {
             offers_breached_passwords: true,
             retries: AtomicUsize::new(0),
             _running: running,
+            variants: Vec::new(),
         }
     }
 
@@ -160,6 +165,21 @@ impl Target {
     pub fn keeping(mut self, running: Vec<Box<dyn std::any::Any + Send + Sync>>) -> Self {
         self._running.extend(running);
         self
+    }
+
+    /// Replays cases needing `need` on `variant` instead.
+    pub fn with_variant(mut self, need: Need, variant: Target) -> Self {
+        self.variants.push((need, variant));
+        self
+    }
+
+    /// The target for a case with `needs`: the first variant meeting one of them, or
+    /// this one.
+    pub fn for_needs(&self, needs: &[Need]) -> &Target {
+        self.variants
+            .iter()
+            .find(|(need, _)| needs.contains(need))
+            .map_or(self, |(_, variant)| variant)
     }
 
     /// `CONFORMANCE_SERVER_URL` and `CONFORMANCE_BACKEND_URL` when set, else our
@@ -209,6 +229,7 @@ impl Target {
         if self.offers_breached_passwords {
             offered.push(Need::BreachedPasswords);
         }
+        offered.extend(self.variants.iter().map(|(need, _)| *need));
         offered
     }
 

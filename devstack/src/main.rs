@@ -17,7 +17,7 @@ use axum::response::Response;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use mock_backend::MockState;
 use tiauth_faroe::app::{self, Overrides};
-use tiauth_faroe::config::{self, Cli, Config, EnvFileStatus, USER_SERVER_HOST};
+use tiauth_faroe::config::{self, Cli, Command, Config, EnvFileStatus, USER_SERVER_HOST};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -52,6 +52,11 @@ fn main() -> ExitCode {
     if cli.server.check_config {
         println!("{}", loaded.config.describe());
         return ExitCode::SUCCESS;
+    }
+    if cli.server.command == Some(Command::PwnedCheck) {
+        return ExitCode::from(tiauth_faroe::pwned::check_command::run_on_stdio(
+            &loaded.config,
+        ));
     }
     tiauth_faroe::logging::init(&loaded.config.log_filter);
     if let EnvFileStatus::DefaultMissing(path) = &loaded.env_file {

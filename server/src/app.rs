@@ -19,7 +19,9 @@ use crate::faroe::clock::{Clock, ManualClock, SystemClock};
 use crate::faroe::passwords::{NoStrengthCheck, PasswordHasher, PasswordStrengthChecker};
 use crate::faroe::{Faroe, SessionConfig};
 use crate::http::{router, HttpState};
-use crate::pwned::{PwnedPasswords, PwnedPasswordsBuildError, PwnedPasswordsConfig};
+use crate::pwned::{
+    Corpus, CorpusError, PwnedPasswords, PwnedPasswordsBuildError, RangeApi, RangeApiConfig,
+};
 use crate::shell::{self, ShellEnd};
 use crate::storage::{spawn_purge_task, Storage, StorageError, StorageUrl};
 
@@ -46,6 +48,8 @@ pub enum StartError {
     UserServerClient(#[from] ClientBuildError),
     #[error(transparent)]
     PwnedPasswords(#[from] PwnedPasswordsBuildError),
+    #[error("cannot use the breached-password corpus: {0}")]
+    PwnedPasswordsCorpus(#[from] CorpusError),
     #[error("invalid FAROE_CORS_ALLOW_ORIGIN value {0:?}")]
     CorsOrigin(String),
     #[error("cannot listen on {addr}: the address is already in use")]
@@ -85,14 +89,27 @@ async fn open_storage(
         })
 }
 
-fn password_strength(config: &Config) -> Result<Arc<dyn PasswordStrengthChecker>, StartError> {
-    Ok(match config.pwned_passwords {
-        PwnedPasswordsMode::Hibp => Arc::new(PwnedPasswords::new(PwnedPasswordsConfig {
+/// The breached-password check `FAROE_PWNED_PASSWORDS` selects; `None` when it is off.
+pub fn pwned_passwords(config: &Config) -> Result<Option<PwnedPasswords>, StartError> {
+    let corpus = match &config.pwned_passwords {
+        PwnedPasswordsMode::Hibp => Corpus::RangeApi(RangeApi::new(RangeApiConfig {
             base_url: config.pwned_passwords_url.clone(),
             timeout: config.pwned_passwords_timeout,
-            fail_closed: config.pwned_passwords_fail_closed,
         })?),
-        PwnedPasswordsMode::Off => Arc::new(NoStrengthCheck),
+        PwnedPasswordsMode::File(path) => Corpus::open_local(path)?,
+        PwnedPasswordsMode::Off => return Ok(None),
+    };
+    Ok(Some(PwnedPasswords::new(
+        corpus,
+        config.pwned_passwords_min_count,
+        config.pwned_passwords_fail_closed,
+    )))
+}
+
+fn password_strength(config: &Config) -> Result<Arc<dyn PasswordStrengthChecker>, StartError> {
+    Ok(match pwned_passwords(config)? {
+        Some(checker) => Arc::new(checker),
+        None => Arc::new(NoStrengthCheck),
     })
 }
 
@@ -260,16 +277,22 @@ pub async fn run(
 }
 
 fn log_startup(config: &Config, addr: SocketAddr) {
-    let pwned = match config.pwned_passwords {
+    let failure = if config.pwned_passwords_fail_closed {
+        "fail closed"
+    } else {
+        "fail open"
+    };
+    let pwned = match &config.pwned_passwords {
         PwnedPasswordsMode::Hibp => format!(
-            "hibp ({}, timeout {}, {})",
+            "hibp ({}, timeout {}, min count {}, {failure})",
             config.pwned_passwords_url,
             format_duration(config.pwned_passwords_timeout),
-            if config.pwned_passwords_fail_closed {
-                "fail closed"
-            } else {
-                "fail open"
-            }
+            config.pwned_passwords_min_count,
+        ),
+        PwnedPasswordsMode::File(path) => format!(
+            "file ({}, min count {}, {failure})",
+            path.display(),
+            config.pwned_passwords_min_count,
         ),
         PwnedPasswordsMode::Off => "off".to_owned(),
     };

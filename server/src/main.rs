@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use tiauth_faroe::app::{self, Overrides};
-use tiauth_faroe::config::{self, Cli, EnvFileStatus};
+use tiauth_faroe::config::{self, Cli, Command, EnvFileStatus};
 
 fn main() -> ExitCode {
     let cli = Cli::parse_args(std::env::args_os());
@@ -18,6 +18,11 @@ fn main() -> ExitCode {
     if cli.check_config {
         println!("{}", loaded.config.describe());
         return ExitCode::SUCCESS;
+    }
+    if cli.command == Some(Command::PwnedCheck) {
+        return ExitCode::from(tiauth_faroe::pwned::check_command::run_on_stdio(
+            &loaded.config,
+        ));
     }
     tiauth_faroe::logging::init(&loaded.config.log_filter);
     match &loaded.env_file {

@@ -58,7 +58,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "FAROE_PWNED_PASSWORDS",
         default: "hibp",
-        description: "breached-password check for new passwords: hibp (k-anonymity range API) or off",
+        description: "breached-password check for new passwords: hibp (k-anonymity range API), file:PATH (local corpus: one sorted SHA1HEX:COUNT file or a directory of XXXXX.txt range files) or off",
     },
     Variable {
         name: "FAROE_PWNED_PASSWORDS_URL",
@@ -73,7 +73,12 @@ pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "FAROE_PWNED_PASSWORDS_FAIL_CLOSED",
         default: "false",
-        description: "when the range API is unreachable: false accepts the password, true fails with internal_error",
+        description: "when the check fails (range API unreachable, corpus file unreadable or malformed): false accepts the password, true fails with internal_error",
+    },
+    Variable {
+        name: "FAROE_PWNED_PASSWORDS_MIN_COUNT",
+        default: "1",
+        description: "a password counts as breached when listed at least this many times (count-0 lines never count)",
     },
     Variable {
         name: "FAROE_HASHING_CONCURRENCY",
@@ -142,6 +147,17 @@ pub struct Cli {
     /// Print the resolved configuration and exit without serving
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new(), value_name = "BOOL", hide_possible_values = true)]
     pub check_config: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do instead of serving.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum Command {
+    /// Read a password from stdin and print `breached (N)` or `not found`, checked as
+    /// FAROE_PWNED_PASSWORDS configures; exits with 1 when the check fails or is off
+    PwnedCheck,
 }
 
 /// Long flag names that may also be written with a single dash.

@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use cli::{normalize_args, variables_help, Cli, Variable, VARIABLES};
+pub use cli::{normalize_args, variables_help, Cli, Command, Variable, VARIABLES};
 pub use duration::{format_duration, parse_go_duration};
 pub use env_file::{parse_env_file, read_env_file, EnvFileStatus, DEFAULT_ENV_FILE};
 pub use resolve::resolve;
@@ -24,11 +24,24 @@ pub use storage::{StorageConfig, STORAGE_VARIABLES};
 /// Where the user server listens; only its port is configurable.
 pub const USER_SERVER_HOST: &str = "127.0.0.2";
 
-/// Whether new passwords are checked against breach data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether, and where, new passwords are looked up in the breached-password corpus.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PwnedPasswordsMode {
+    /// The range API at `pwned_passwords_url`.
     Hibp,
+    /// A local corpus: one sorted file, or a directory of range files.
+    File(PathBuf),
     Off,
+}
+
+impl std::fmt::Display for PwnedPasswordsMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PwnedPasswordsMode::Hibp => f.write_str("hibp"),
+            PwnedPasswordsMode::File(path) => write!(f, "file:{}", path.display()),
+            PwnedPasswordsMode::Off => f.write_str("off"),
+        }
+    }
 }
 
 /// The validated configuration of one server.
@@ -50,6 +63,8 @@ pub struct Config {
     pub pwned_passwords_url: String,
     pub pwned_passwords_timeout: Duration,
     pub pwned_passwords_fail_closed: bool,
+    /// A password counts as breached when listed at least this many times (≥ 1).
+    pub pwned_passwords_min_count: u64,
     pub hashing_concurrency: usize,
     pub user_server_timeout: Duration,
     pub log_filter: String,
@@ -74,6 +89,7 @@ impl Default for Config {
             pwned_passwords_url: crate::pwned::DEFAULT_BASE_URL.to_owned(),
             pwned_passwords_timeout: crate::pwned::DEFAULT_TIMEOUT,
             pwned_passwords_fail_closed: false,
+            pwned_passwords_min_count: 1,
             hashing_concurrency: default_hashing_concurrency(),
             user_server_timeout: Duration::from_secs(5),
             log_filter: "info".to_owned(),
@@ -119,13 +135,7 @@ impl Config {
                 "FAROE_CORS_ALLOW_ORIGIN={}",
                 self.cors_allow_origin.as_deref().unwrap_or("")
             ),
-            format!(
-                "FAROE_PWNED_PASSWORDS={}",
-                match self.pwned_passwords {
-                    PwnedPasswordsMode::Hibp => "hibp",
-                    PwnedPasswordsMode::Off => "off",
-                }
-            ),
+            format!("FAROE_PWNED_PASSWORDS={}", self.pwned_passwords),
             format!("FAROE_PWNED_PASSWORDS_URL={}", self.pwned_passwords_url),
             format!(
                 "FAROE_PWNED_PASSWORDS_TIMEOUT={}",
@@ -134,6 +144,10 @@ impl Config {
             format!(
                 "FAROE_PWNED_PASSWORDS_FAIL_CLOSED={}",
                 self.pwned_passwords_fail_closed
+            ),
+            format!(
+                "FAROE_PWNED_PASSWORDS_MIN_COUNT={}",
+                self.pwned_passwords_min_count
             ),
             format!("FAROE_HASHING_CONCURRENCY={}", self.hashing_concurrency),
             format!(

@@ -98,6 +98,12 @@ pub fn resolve(
         parse_bool,
         defaults.pwned_passwords_fail_closed,
     )?;
+    let pwned_passwords_min_count = variable(
+        &lookup,
+        "FAROE_PWNED_PASSWORDS_MIN_COUNT",
+        parse_min_count,
+        defaults.pwned_passwords_min_count,
+    )?;
     let hashing_concurrency = variable(
         &lookup,
         "FAROE_HASHING_CONCURRENCY",
@@ -134,6 +140,7 @@ pub fn resolve(
         pwned_passwords_url,
         pwned_passwords_timeout,
         pwned_passwords_fail_closed,
+        pwned_passwords_min_count,
         hashing_concurrency,
         user_server_timeout,
         log_filter,
@@ -163,11 +170,34 @@ fn parse_header_value(name: &str, value: &str) -> Result<Option<String>, ConfigE
     Ok(Some(value.to_owned()))
 }
 
+/// `hibp`, `off`, or `file:PATH` naming a local corpus that opens and parses.
 fn parse_pwned_passwords_mode(name: &str, value: &str) -> Result<PwnedPasswordsMode, ConfigError> {
+    let file = value
+        .get(..5)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("file:"));
+    if let Some(scheme) = file {
+        let path = PathBuf::from(&value[scheme.len()..]);
+        if path.as_os_str().is_empty() {
+            return Err(invalid(name, value, "file: needs the path of the corpus"));
+        }
+        crate::pwned::Corpus::open_local(&path).map_err(|error| invalid(name, value, error.0))?;
+        return Ok(PwnedPasswordsMode::File(path));
+    }
     match value.to_ascii_lowercase().as_str() {
         "hibp" => Ok(PwnedPasswordsMode::Hibp),
         "off" => Ok(PwnedPasswordsMode::Off),
-        _ => Err(invalid(name, value, "expected hibp or off")),
+        _ => Err(invalid(name, value, "expected hibp, file:PATH or off")),
+    }
+}
+
+fn parse_min_count(name: &str, value: &str) -> Result<u64, ConfigError> {
+    match value.parse::<u64>() {
+        Ok(count) if count >= 1 => Ok(count),
+        _ => Err(invalid(
+            name,
+            value,
+            "expected a whole number of at least 1",
+        )),
     }
 }
 
@@ -424,6 +454,56 @@ mod tests {
     }
 
     #[test]
+    fn a_local_corpus_is_opened_and_checked_when_the_configuration_is_read() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let corpus = dir.path().join("pwned.txt");
+        std::fs::write(&corpus, "ABF7AAD6438836DBE526AA231ABDE2D0EEF74D42:3\r\n").expect("write");
+        let value = format!("file:{}", corpus.display());
+        let config = resolve_with(
+            &Cli::default(),
+            &[
+                ("FAROE_PWNED_PASSWORDS", &value),
+                ("FAROE_PWNED_PASSWORDS_MIN_COUNT", "10"),
+            ],
+            &[],
+        )
+        .expect("valid");
+        assert_eq!(config.pwned_passwords, PwnedPasswordsMode::File(corpus));
+        assert_eq!(config.pwned_passwords_min_count, 10);
+        let described = config.describe();
+        assert!(described.contains(&format!("FAROE_PWNED_PASSWORDS={value}\n")));
+        assert!(described.contains("FAROE_PWNED_PASSWORDS_MIN_COUNT=10\n"));
+
+        std::fs::write(dir.path().join("empty.txt"), "").expect("write");
+        let no_ranges = dir.path().join("ranges");
+        std::fs::create_dir(&no_ranges).expect("mkdir");
+        let cases = [
+            ("file:".to_owned(), "needs the path"),
+            (
+                format!("file:{}", dir.path().join("absent.txt").display()),
+                "absent.txt does not exist",
+            ),
+            (
+                format!("file:{}", dir.path().join("empty.txt").display()),
+                "empty.txt is empty",
+            ),
+            (
+                format!("FILE:{}", no_ranges.display()),
+                "holds no range files",
+            ),
+        ];
+        for (value, reason) in cases {
+            let error = resolve_with(&Cli::default(), &[("FAROE_PWNED_PASSWORDS", &value)], &[])
+                .expect_err(&value);
+            let message = error.to_string();
+            assert!(message.contains("FAROE_PWNED_PASSWORDS"), "{message}");
+            assert!(message.contains(&format!("{value:?}")), "{message}");
+            assert!(message.contains(reason), "{message}");
+            assert_eq!(error.exit_code(), 2);
+        }
+    }
+
+    #[test]
     fn invalid_values_name_the_variable_and_the_value() {
         let cases = [
             ("FAROE_PORT", "http"),
@@ -438,6 +518,8 @@ mod tests {
             ("FAROE_PWNED_PASSWORDS_URL", "ftp://x"),
             ("FAROE_PWNED_PASSWORDS_TIMEOUT", "0"),
             ("FAROE_PWNED_PASSWORDS_FAIL_CLOSED", "perhaps"),
+            ("FAROE_PWNED_PASSWORDS_MIN_COUNT", "0"),
+            ("FAROE_PWNED_PASSWORDS_MIN_COUNT", "-3"),
             ("FAROE_HASHING_CONCURRENCY", "0"),
             ("FAROE_USER_SERVER_TIMEOUT", "-5s"),
             ("FAROE_LOG", "[[["),

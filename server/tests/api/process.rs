@@ -163,6 +163,7 @@ fn without_any_env_file_the_defaults_apply() {
         "FAROE_PWNED_PASSWORDS_URL=https://api.pwnedpasswords.com",
         "FAROE_PWNED_PASSWORDS_TIMEOUT=3s",
         "FAROE_PWNED_PASSWORDS_FAIL_CLOSED=false",
+        "FAROE_PWNED_PASSWORDS_MIN_COUNT=1",
         "FAROE_USER_SERVER_TIMEOUT=5s",
         "FAROE_LOG=info",
     ] {
@@ -228,6 +229,61 @@ fn invalid_values_stop_startup_naming_the_variable_and_value() {
     let output = run(tiauth(dir.path()).env("FAROE_PWNED_PASSWORDS", "sometimes"));
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("FAROE_PWNED_PASSWORDS"));
+}
+
+/// `tiauth pwned-check` with `password` on stdin.
+fn pwned_check(command: &mut Command, password: &str) -> Output {
+    let mut child = command
+        .arg("pwned-check")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tiauth runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(password.as_bytes())
+        .expect("write the password");
+    child.wait_with_output().expect("tiauth ends")
+}
+
+#[test]
+fn pwned_check_looks_a_password_from_stdin_up_in_the_configured_corpus() {
+    use sha1::{Digest, Sha1};
+    let dir = temp_dir();
+    let hash = hex::encode_upper(Sha1::digest(b"password1234"));
+    std::fs::write(
+        dir.path().join("pwned.txt"),
+        format!("0000000000000000000000000000000000000000:3\r\n{hash}:17\r\n"),
+    )
+    .expect("write the corpus");
+    std::fs::write(
+        dir.path().join(".env"),
+        "FAROE_PWNED_PASSWORDS=file:pwned.txt\n",
+    )
+    .expect("write .env");
+    let output = pwned_check(&mut tiauth(dir.path()), "password1234\n");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "breached (17)\n");
+    assert_eq!(stderr(&output), "");
+    let output = pwned_check(&mut tiauth(dir.path()), "a fresh passphrase\n");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "not found\n");
+
+    let output = pwned_check(
+        tiauth(dir.path()).env("FAROE_PWNED_PASSWORDS", "file:elsewhere.txt"),
+        "password1234\n",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("FAROE_PWNED_PASSWORDS")
+            && message.contains("elsewhere.txt does not exist"),
+        "{message}"
+    );
+    assert_eq!(stdout(&output), "");
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The breached-password check as configured: `hibp` against a stand-in range API.
+//! The breached-password check as configured: `hibp` against a stand-in range API, and
+//! `file:` against a local corpus in both layouts, with the range API unreachable.
 
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
@@ -90,4 +91,56 @@ async fn a_failing_range_api_fails_open_or_closed_as_configured() {
     let app = app_checking_with(&range, true).await;
     let answer = set_password(&app, BREACHED).await;
     assert_eq!(error_code(&answer), Some("internal_error"), "{answer}");
+}
+
+/// The two local layouts of a corpus listing `BREACHED` (and a neighbour-free filler):
+/// a sorted file and a directory of range files.
+fn local_corpora(dir: &std::path::Path) -> [std::path::PathBuf; 2] {
+    let mut hashes: Vec<String> = (0..300)
+        .map(|i| hex::encode_upper(Sha1::digest(format!("filler {i}"))))
+        .collect();
+    hashes.push(hex::encode_upper(Sha1::digest(BREACHED.as_bytes())));
+    hashes.sort();
+    let file = dir.join("pwned-passwords.txt");
+    let lines: String = hashes
+        .iter()
+        .map(|hash| format!("{hash}:4242\r\n"))
+        .collect();
+    std::fs::write(&file, lines).expect("write the sorted file");
+    let ranges = dir.join("ranges");
+    std::fs::create_dir(&ranges).expect("mkdir");
+    for hash in &hashes {
+        let (prefix, suffix) = hash.split_at(5);
+        let mut text =
+            std::fs::read_to_string(ranges.join(format!("{prefix}.txt"))).unwrap_or_default();
+        text.push_str(&format!("{suffix}:4242\r\n"));
+        std::fs::write(ranges.join(format!("{prefix}.txt")), text).expect("write a range");
+    }
+    [file, ranges]
+}
+
+#[tokio::test]
+async fn a_local_corpus_in_either_layout_refuses_a_listed_password_without_the_network() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for corpus in local_corpora(dir.path()) {
+        let mode = PwnedPasswordsMode::File(corpus.clone());
+        let app = spawn_app_with(move |config| {
+            config.pwned_passwords = mode;
+            // Fail closed against a closed port: any network lookup would show up as
+            // internal_error.
+            config.pwned_passwords_url = "http://127.0.0.2:9".to_owned();
+            config.pwned_passwords_fail_closed = true;
+        })
+        .await;
+        mount_empty_user_server(&app.user_server).await;
+        let answer = set_password(&app, BREACHED).await;
+        assert_eq!(
+            error_code(&answer),
+            Some("weak_password"),
+            "{}: {answer}",
+            corpus.display()
+        );
+        let answer = set_password(&app, FRESH).await;
+        assert!(is_ok(&answer), "{}: {answer}", corpus.display());
+    }
 }

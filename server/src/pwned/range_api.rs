@@ -1,68 +1,54 @@
-//! The password strength check against a breached-password range API (the Have I
-//! Been Pwned k-anonymity model): only the first five hex digits of the password's
-//! SHA-1 leave the server, and the answer lists every known hash suffix under them.
+//! The breached-password range API (the Have I Been Pwned k-anonymity model): the
+//! first five hex digits of the password's SHA-1 are sent, and the answer lists every
+//! known suffix under them with its count.
 //!
-//! When the service cannot answer (network error, timeout, an HTTP status other
-//! than 200, or a body without a single `SUFFIX:COUNT` line), the check fails open
-//! by default: the password is accepted and a warning is logged. With
-//! `fail_closed` the check returns an error instead, which the protocol core
-//! answers with `internal_error`. Logs and errors never carry the password, its
-//! hash or the hash prefix.
+//! No usable answer (network error, timeout, an HTTP status other than 200, or a body
+//! without a single `SUFFIX:COUNT` line) is a lookup failure. Lines that do not parse
+//! are skipped: the answer comes from elsewhere, and one odd line should not hide the
+//! others. Errors never carry the request URL, which holds the hash prefix.
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use reqwest::StatusCode;
-use sha1::{Digest, Sha1};
 
-use crate::faroe::passwords::{PasswordStrengthChecker, StrengthCheckError};
+use super::line::{scan_range, PREFIX_LENGTH};
+use super::{LookupFailure, PwnedPasswordsBuildError};
 
 /// The public range API.
 pub const DEFAULT_BASE_URL: &str = "https://api.pwnedpasswords.com";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Hex digits of the SHA-1 that are sent; the remaining 35 are looked up locally.
-const PREFIX_LENGTH: usize = 5;
-const SUFFIX_LENGTH: usize = 40 - PREFIX_LENGTH;
 /// Real answers are a few tens of KiB; anything past this is not a range answer.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PwnedPasswordsConfig {
+pub struct RangeApiConfig {
     /// Scheme, host and optional path prefix; `/range/<prefix>` is appended.
     pub base_url: String,
     /// For the whole request, from connecting to the end of the body.
     pub timeout: Duration,
-    /// Reject (with `internal_error`) instead of accepting when the check fails.
-    pub fail_closed: bool,
 }
 
-impl Default for PwnedPasswordsConfig {
+impl Default for RangeApiConfig {
     fn default() -> Self {
-        PwnedPasswordsConfig {
+        RangeApiConfig {
             base_url: DEFAULT_BASE_URL.to_owned(),
             timeout: DEFAULT_TIMEOUT,
-            fail_closed: false,
         }
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("cannot build the HTTP client for the pwned-password check: {0}")]
-pub struct PwnedPasswordsBuildError(String);
-
-/// Treats a password as weak when it appears in the breached-password corpus.
+/// A client of the range API.
 #[derive(Debug, Clone)]
-pub struct PwnedPasswords {
+pub struct RangeApi {
     client: reqwest::Client,
     base_url: String,
     timeout: Duration,
-    fail_closed: bool,
 }
 
-impl PwnedPasswords {
+impl RangeApi {
     /// With an HTTP client of its own.
-    pub fn new(config: PwnedPasswordsConfig) -> Result<Self, PwnedPasswordsBuildError> {
+    pub fn new(config: RangeApiConfig) -> Result<Self, PwnedPasswordsBuildError> {
         let client = reqwest::Client::builder()
             .user_agent(concat!("tiauth-faroe/", env!("CARGO_PKG_VERSION")))
             .timeout(config.timeout)
@@ -72,17 +58,28 @@ impl PwnedPasswords {
     }
 
     /// Sharing an existing client; the configured timeout is set on each request.
-    pub fn with_client(client: reqwest::Client, config: PwnedPasswordsConfig) -> Self {
-        PwnedPasswords {
+    pub fn with_client(client: reqwest::Client, config: RangeApiConfig) -> Self {
+        RangeApi {
             client,
             base_url: config.base_url.trim_end_matches('/').to_owned(),
             timeout: config.timeout,
-            fail_closed: config.fail_closed,
         }
     }
 
-    /// Asks for the range of `prefix` and looks for `suffix` in it.
-    async fn lookup(&self, prefix: &str, suffix: &str) -> Result<bool, RangeFailure> {
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// How often the SHA-1 `hash` (40 upper-case hex digits) is listed.
+    pub(super) async fn count(&self, hash: &str) -> Result<u64, LookupFailure> {
+        let (prefix, suffix) = hash.split_at(PREFIX_LENGTH);
+        self.lookup(&prefix.to_ascii_lowercase(), suffix)
+            .await
+            .map_err(|failure| LookupFailure::new(failure.to_string()))
+    }
+
+    /// Asks for the range of `prefix` and returns the count listed for `suffix`.
+    async fn lookup(&self, prefix: &str, suffix: &str) -> Result<u64, RangeFailure> {
         let url = format!("{}/range/{prefix}", self.base_url);
         let mut response = self
             .client
@@ -105,28 +102,11 @@ impl PwnedPasswords {
             }
             body.extend_from_slice(&chunk);
         }
-        range_contains(&String::from_utf8_lossy(&body), suffix)
-    }
-}
-
-#[async_trait]
-impl PasswordStrengthChecker for PwnedPasswords {
-    async fn is_weak(&self, password: &str) -> Result<bool, StrengthCheckError> {
-        let hash = hex::encode(Sha1::digest(password.as_bytes()));
-        let (prefix, suffix) = hash.split_at(PREFIX_LENGTH);
-        match self.lookup(prefix, suffix).await {
-            Ok(weak) => Ok(weak),
-            Err(failure) if self.fail_closed => Err(StrengthCheckError(format!(
-                "pwned-password range check failed: {failure}"
-            ))),
-            Err(failure) => {
-                tracing::warn!(
-                    cause = %failure,
-                    base_url = %self.base_url,
-                    "pwned-password range check failed; accepting the password (fail open)"
-                );
-                Ok(false)
-            }
+        let scan = scan_range(&body, suffix.as_bytes());
+        match scan.count {
+            Some(count) => Ok(count),
+            None if scan.entries > 0 => Ok(0),
+            None => Err(RangeFailure::Unparsable),
         }
     }
 }
@@ -135,15 +115,15 @@ impl PasswordStrengthChecker for PwnedPasswords {
 /// which carries the hash prefix.
 #[derive(Debug, thiserror::Error)]
 enum RangeFailure {
-    #[error("no answer within {0:?}")]
+    #[error("range API: no answer within {0:?}")]
     Timeout(Duration),
-    #[error("request failed: {0}")]
+    #[error("range API request failed: {0}")]
     Request(String),
-    #[error("answered HTTP status {0}")]
+    #[error("range API answered HTTP status {0}")]
     Status(StatusCode),
-    #[error("response body larger than {MAX_BODY_BYTES} bytes")]
+    #[error("range API answer larger than {MAX_BODY_BYTES} bytes")]
     TooLarge,
-    #[error("response body has no SUFFIX:COUNT line")]
+    #[error("range API answer has no SUFFIX:COUNT line")]
     Unparsable,
 }
 
@@ -165,105 +145,35 @@ impl RangeFailure {
     }
 }
 
-/// Whether `suffix` is listed with a positive count. Lines not of the form
-/// `<35 hex digits>:<count>` are skipped; a body with none at all is an error.
-fn range_contains(body: &str, suffix: &str) -> Result<bool, RangeFailure> {
-    let mut any_entry = false;
-    for line in body.lines() {
-        let Some((line_suffix, count)) = parse_range_line(line) else {
-            continue;
-        };
-        any_entry = true;
-        if count > 0 && line_suffix.eq_ignore_ascii_case(suffix) {
-            return Ok(true);
-        }
-    }
-    if any_entry {
-        Ok(false)
-    } else {
-        Err(RangeFailure::Unparsable)
-    }
-}
-
-fn parse_range_line(line: &str) -> Option<(&str, u64)> {
-    let (suffix, count) = line.trim().split_once(':')?;
-    if suffix.len() != SUFFIX_LENGTH || !suffix.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    Some((suffix, count.trim().parse().ok()?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
+    use crate::faroe::passwords::{PasswordStrengthChecker, StrengthCheckError};
+    use crate::pwned::testing::{assert_no_secret, Logs, PASSWORD, PREFIX, SUFFIX};
+    use crate::pwned::{Corpus, PwnedPasswords};
 
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
-    /// SHA-1 = ABF7A AD6438836DBE526AA231ABDE2D0EEF74D42.
-    const PASSWORD: &str = "correct horse battery staple";
-    const PREFIX: &str = "abf7a";
-    const SUFFIX: &str = "AD6438836DBE526AA231ABDE2D0EEF74D42";
     const OTHER_SUFFIX: &str = "00D4F6E8FA6EECAD2A3AA415EEC418D38EC";
 
     fn checker(server: &MockServer, timeout: Duration, fail_closed: bool) -> PwnedPasswords {
-        PwnedPasswords::new(PwnedPasswordsConfig {
+        let api = RangeApi::new(RangeApiConfig {
             base_url: format!("{}/", server.uri()),
             timeout,
-            fail_closed,
         })
-        .expect("client")
+        .expect("client");
+        PwnedPasswords::new(Corpus::RangeApi(api), 1, fail_closed)
     }
 
     async fn serve(response: ResponseTemplate) -> MockServer {
         let server = MockServer::start().await;
         Mock::given(method("GET"))
-            .and(path(format!("/range/{PREFIX}")))
+            .and(path(format!("/range/{}", PREFIX.to_lowercase())))
             .respond_with(response)
             .mount(&server)
             .await;
         server
-    }
-
-    /// Log lines written while the guard lives on this thread.
-    #[derive(Clone, Default)]
-    struct Logs(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Logs {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("logs").extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Logs {
-        fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
-            let logs = Logs::default();
-            let writer = logs.clone();
-            let subscriber = tracing_subscriber::fmt()
-                .with_writer(move || writer.clone())
-                .with_ansi(false)
-                .with_max_level(tracing::Level::DEBUG)
-                .finish();
-            (logs, tracing::subscriber::set_default(subscriber))
-        }
-
-        fn text(&self) -> String {
-            String::from_utf8_lossy(&self.0.lock().expect("logs")).into_owned()
-        }
-    }
-
-    fn assert_no_secret(text: &str) {
-        let lower = text.to_ascii_lowercase();
-        for secret in [PASSWORD, PREFIX, &SUFFIX.to_ascii_lowercase()] {
-            assert!(!lower.contains(secret), "{secret:?} leaked into {text:?}");
-        }
     }
 
     /// Runs the check against a failing service, fail-open and fail-closed; the
@@ -290,10 +200,9 @@ mod tests {
 
     #[test]
     fn defaults_match_the_contract() {
-        let config = PwnedPasswordsConfig::default();
+        let config = RangeApiConfig::default();
         assert_eq!(config.base_url, "https://api.pwnedpasswords.com");
         assert_eq!(config.timeout, Duration::from_secs(3));
-        assert!(!config.fail_closed);
     }
 
     #[tokio::test]
@@ -368,41 +277,26 @@ mod tests {
                 drop(stream);
             }
         });
-        let config = |fail_closed| PwnedPasswordsConfig {
-            base_url: format!("http://{address}"),
-            timeout: Duration::from_secs(2),
-            fail_closed,
+        let checker = |fail_closed| {
+            let api = RangeApi::new(RangeApiConfig {
+                base_url: format!("http://{address}"),
+                timeout: Duration::from_secs(2),
+            })
+            .expect("client");
+            PwnedPasswords::new(Corpus::RangeApi(api), 1, fail_closed)
         };
         let (logs, _guard) = Logs::capture();
-        let open = PwnedPasswords::new(config(false)).expect("client");
+        let open = checker(false);
         assert_eq!(open.is_weak(PASSWORD).await, Ok(false));
         let text = logs.text();
         assert!(text.contains("WARN"), "{text}");
         assert!(text.contains("request failed"), "{text}");
         assert_no_secret(&text);
-        let closed = PwnedPasswords::new(config(true)).expect("client");
+        let closed = checker(true);
         match closed.is_weak(PASSWORD).await {
             Err(StrengthCheckError(message)) => assert_no_secret(&message),
             other => panic!("expected an error, got {other:?}"),
         }
         hang_up.abort();
-    }
-
-    #[test]
-    fn range_lines_parse_defensively() {
-        assert_eq!(
-            parse_range_line(&format!("{SUFFIX}:12\r")),
-            Some((SUFFIX, 12))
-        );
-        assert_eq!(parse_range_line(""), None);
-        assert_eq!(parse_range_line("x"), None);
-        assert_eq!(parse_range_line(&format!("{SUFFIX}:")), None);
-        assert_eq!(parse_range_line(&format!("{SUFFIX}:-1")), None);
-        assert_eq!(parse_range_line(&format!("{SUFFIX}0:1")), None);
-        assert_eq!(parse_range_line("é".repeat(40).as_str()), None);
-        assert!(matches!(
-            range_contains("", SUFFIX),
-            Err(RangeFailure::Unparsable)
-        ));
     }
 }
