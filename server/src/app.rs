@@ -15,6 +15,7 @@ use axum::http::HeaderValue;
 use tokio::net::TcpListener;
 
 use crate::backend::{ClientBuildError, UserServerClient};
+use crate::command_listener;
 use crate::config::{format_duration, Config, PwnedPasswordsMode};
 use crate::faroe::clock::{Clock, SystemClock};
 use crate::faroe::passwords::{NoStrengthCheck, PasswordHasher, PasswordStrengthChecker};
@@ -50,6 +51,8 @@ pub enum StartError {
     AddressInUse { addr: SocketAddr },
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: SocketAddr, reason: io::Error },
+    #[error("cannot start the command listener on {address}: {reason}")]
+    CommandListener { address: String, reason: io::Error },
     #[error("cannot start the interactive shell: {0}")]
     Shell(io::Error),
     #[error("the HTTP server failed: {0}")]
@@ -201,6 +204,10 @@ pub async fn run(
     let app = App::build(&config, overrides)?;
     let listener = bind(&config).await?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
+    let commands = match config.command_address() {
+        Some(address) => Some(start_command_listener(address, app.storage.clone()).await?),
+        None => None,
+    };
     log_startup(&config, addr);
     let shell_exit = if config.interactive {
         let ended = shell::spawn_on_stdin(app.storage.clone(), tokio::runtime::Handle::current())
@@ -229,9 +236,26 @@ pub async fn run(
             () = shell => tracing::info!("exit requested in the interactive shell"),
         }
     };
-    app.serve(listener, stop).await?;
+    let served = app.serve(listener, stop).await;
+    if let Some(commands) = commands {
+        commands.abort();
+    }
+    served?;
     tracing::info!("tiauth stopped");
     Ok(())
+}
+
+async fn start_command_listener(
+    address: String,
+    storage: Arc<dyn Storage>,
+) -> Result<tokio::task::JoinHandle<()>, StartError> {
+    let failed = |reason| StartError::CommandListener {
+        address: address.clone(),
+        reason,
+    };
+    let listener = command_listener::bind(&address).await.map_err(failed)?;
+    command_listener::log_listening(listener.local_addr().map_err(failed)?);
+    Ok(command_listener::spawn(listener, storage))
 }
 
 fn log_startup(config: &Config, addr: SocketAddr) {

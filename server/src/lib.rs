@@ -2,12 +2,13 @@
 //!
 //! `faroe` is the protocol itself, free of HTTP and SQL; `storage` holds the key-value
 //! engines it keeps its state in. Around them: `config` (flags, environment, env file),
-//! `backend` (the user-server client), `pwned` (the breached-password check), `http` (the
+//! `backend` (the user-server client), `command_listener` (the private management port), `pwned` (the breached-password check), `http` (the
 //! public routes), `shell` (interactive mode), `logging` (log output of the binaries) and
 //! `app`, which assembles and runs the server.
 
 pub mod app;
 pub mod backend;
+pub mod command_listener;
 pub mod config;
 pub mod faroe;
 pub mod http;

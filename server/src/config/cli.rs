@@ -29,7 +29,22 @@ pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "FAROE_PRIVATE_PORT",
         default: "8079",
-        description: "port of the user server, always reached at 127.0.0.2",
+        description: "port of the user server, reached at FAROE_PRIVATE_HOST",
+    },
+    Variable {
+        name: "FAROE_USER_SERVER_PORT",
+        default: "8079",
+        description: "the same as FAROE_PRIVATE_PORT (the newer upstream name); setting both to different values is an error",
+    },
+    Variable {
+        name: "FAROE_PRIVATE_HOST",
+        default: "127.0.0.2",
+        description: "host of the user server and of the command listener: an IP address or a host name",
+    },
+    Variable {
+        name: "FAROE_COMMAND_PORT",
+        default: "(unset: no command listener)",
+        description: "port of the private command listener on FAROE_PRIVATE_HOST (POST /command {\"command\":\"reset\"}); 0 picks a free one",
     },
     Variable {
         name: "FAROE_DB_PATH",
@@ -114,6 +129,18 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub private_port: Option<u16>,
 
+    /// Port of the user server; overrides FAROE_USER_SERVER_PORT and FAROE_PRIVATE_PORT (0 keeps them)
+    #[arg(long, value_name = "N")]
+    pub user_server_port: Option<u16>,
+
+    /// Host of the user server and the command listener; overrides FAROE_PRIVATE_HOST
+    #[arg(long, value_name = "HOST")]
+    pub private_host: Option<String>,
+
+    /// Port of the private command listener; overrides FAROE_COMMAND_PORT (0 picks a free one)
+    #[arg(long, value_name = "N")]
+    pub command_port: Option<u16>,
+
     /// IP address to listen on; overrides FAROE_HOST
     #[arg(long, value_name = "ADDRESS")]
     pub host: Option<String>,
@@ -137,6 +164,9 @@ const SINGLE_DASH_FLAGS: &[&str] = &[
     "interactive",
     "enable-reset",
     "private-port",
+    "user-server-port",
+    "private-host",
+    "command-port",
     "host",
     "port",
     "db-path",

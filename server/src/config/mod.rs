@@ -19,8 +19,8 @@ pub use duration::{format_duration, parse_go_duration};
 pub use env_file::{parse_env_file, read_env_file, EnvFileStatus, DEFAULT_ENV_FILE};
 pub use resolve::resolve;
 
-/// Where the user server listens; only its port is configurable.
-pub const USER_SERVER_HOST: &str = "127.0.0.2";
+/// The default host of the user server and of the command listener.
+pub const DEFAULT_PRIVATE_HOST: &str = "127.0.0.2";
 
 /// Whether new passwords are checked against breach data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +34,12 @@ pub enum PwnedPasswordsMode {
 pub struct Config {
     pub host: IpAddr,
     pub port: u16,
+    /// The user server's port (`FAROE_PRIVATE_PORT` or `FAROE_USER_SERVER_PORT`).
     pub private_port: u16,
+    /// The user server's host and the command listener's: an IP address or a host name.
+    pub private_host: String,
+    /// `None`: no command listener.
+    pub command_port: Option<u16>,
     pub db_path: PathBuf,
     /// `None`: sessions have no absolute expiry.
     pub session_expiration: Option<Duration>,
@@ -59,6 +64,8 @@ impl Default for Config {
             host: IpAddr::from([0, 0, 0, 0]),
             port: 3777,
             private_port: 8079,
+            private_host: DEFAULT_PRIVATE_HOST.to_owned(),
+            command_port: None,
             db_path: PathBuf::from("./db.sqlite"),
             session_expiration: Some(Duration::from_secs(2160 * 3600)),
             session_user_cache: None,
@@ -81,9 +88,23 @@ fn default_hashing_concurrency() -> usize {
 }
 
 impl Config {
-    /// `http://127.0.0.2:<private port>`, without a trailing slash.
+    /// `http://<private host>:<private port>`, without a trailing slash.
     pub fn user_server_url(&self) -> String {
-        format!("http://{USER_SERVER_HOST}:{}", self.private_port)
+        format!("http://{}:{}", self.url_host(), self.private_port)
+    }
+
+    /// The command listener's address, `<private host>:<port>`, when one is configured.
+    pub fn command_address(&self) -> Option<String> {
+        self.command_port
+            .map(|port| format!("{}:{port}", self.url_host()))
+    }
+
+    /// The private host as it goes before `:port` (an IPv6 address in brackets).
+    fn url_host(&self) -> String {
+        match self.private_host.parse::<IpAddr>() {
+            Ok(IpAddr::V6(address)) => format!("[{address}]"),
+            _ => self.private_host.clone(),
+        }
     }
 
     /// The configuration as `NAME=value` lines, one per variable and flag.
@@ -93,6 +114,13 @@ impl Config {
             format!("FAROE_HOST={}", self.host),
             format!("FAROE_PORT={}", self.port),
             format!("FAROE_PRIVATE_PORT={}", self.private_port),
+            format!("FAROE_USER_SERVER_PORT={}", self.private_port),
+            format!("FAROE_PRIVATE_HOST={}", self.private_host),
+            format!(
+                "FAROE_COMMAND_PORT={}",
+                self.command_port
+                    .map_or(String::new(), |port| port.to_string())
+            ),
             format!("FAROE_DB_PATH={}", self.db_path.display()),
             format!(
                 "FAROE_SESSION_EXPIRATION={}",
@@ -153,6 +181,13 @@ pub enum ConfigError {
         path: PathBuf,
         line: usize,
         reason: String,
+    },
+    #[error("{first} and {second} name the same setting but differ ({first_value} and {second_value}); set one of them")]
+    Conflict {
+        first: String,
+        first_value: String,
+        second: String,
+        second_value: String,
     },
     #[error("invalid {name} value {value:?}: {reason}")]
     Invalid {
