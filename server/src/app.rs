@@ -23,7 +23,9 @@ use crate::faroe::{Faroe, SessionConfig};
 use crate::http::{router, HttpState};
 use crate::pwned::{PwnedPasswords, PwnedPasswordsBuildError, PwnedPasswordsConfig};
 use crate::shell::{self, ShellEnd};
-use crate::storage::{spawn_purge_task, SqliteStorage, Storage, StorageError};
+use crate::storage::{
+    holds_upstream_table, spawn_purge_task, SqliteStorage, Storage, StorageError,
+};
 
 /// Replacements for the dependencies the configuration would choose.
 #[derive(Clone, Default)]
@@ -41,6 +43,13 @@ pub enum StartError {
     /// The engine's message names the path.
     #[error("cannot open the storage: {reason}")]
     Storage { path: PathBuf, reason: StorageError },
+    #[error(
+        "{path} (FAROE_DB_PATH) holds an upstream tiauth database, which this server does not \
+         serve as it is. Import it: stop the upstream server, then run \
+         `mv {path} {path}.upstream && tiauth import-upstream --from {path}.upstream`",
+        path = .path.display()
+    )]
+    UpstreamDatabase { path: PathBuf },
     #[error(transparent)]
     UserServerClient(#[from] ClientBuildError),
     #[error(transparent)]
@@ -59,6 +68,16 @@ pub enum StartError {
     Serve(io::Error),
 }
 
+impl StartError {
+    /// 2 for a configuration the user must change (as for invalid settings), 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartError::UpstreamDatabase { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
 /// A server ready to serve: the engine and everything around it.
 pub struct App {
     pub faroe: Arc<Faroe>,
@@ -71,7 +90,14 @@ pub struct App {
 /// How often expired entries are purged from storage.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(60);
 
-fn open_storage(config: &Config) -> Result<Arc<dyn Storage>, StartError> {
+/// Opens the storage `config` names (the destination of `tiauth import-upstream` too).
+pub fn open_storage(config: &Config) -> Result<Arc<dyn Storage>, StartError> {
+    // Checked before the engine creates anything in the file.
+    if holds_upstream_table(&config.db_path) {
+        return Err(StartError::UpstreamDatabase {
+            path: config.db_path.clone(),
+        });
+    }
     let storage = SqliteStorage::open(&config.db_path).map_err(|reason| StartError::Storage {
         path: config.db_path.clone(),
         reason,

@@ -3,7 +3,7 @@
 //! `faroe` is the protocol itself, free of HTTP and SQL; `storage` holds the key-value
 //! engines it keeps its state in. Around them: `config` (flags, environment, env file),
 //! `backend` (the user-server client), `command_listener` (the private management port), `pwned` (the breached-password check), `http` (the
-//! public routes), `shell` (interactive mode), `logging` (log output of the binaries) and
+//! public routes), `shell` (interactive mode), `logging` (log output of the binaries), `upstream_import` (moving an upstream database in) and
 //! `app`, which assembles and runs the server.
 
 pub mod app;
@@ -16,3 +16,4 @@ pub mod logging;
 pub mod pwned;
 pub mod shell;
 pub mod storage;
+pub mod upstream_import;

@@ -114,7 +114,7 @@ pub const VARIABLES: &[Variable] = &[
 pub struct Cli {
     /// Env file to read variables from [default: .env; a missing default file is fine,
     /// a missing file named here is an error]
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     pub env_file: Option<PathBuf>,
 
     /// Read commands (reset, help, exit) from stdin while serving
@@ -150,12 +150,39 @@ pub struct Cli {
     pub port: Option<u16>,
 
     /// SQLite file; overrides FAROE_DB_PATH
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     pub db_path: Option<PathBuf>,
 
     /// Print the resolved configuration and exit without serving
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new(), value_name = "BOOL", hide_possible_values = true)]
     pub check_config: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do instead of serving.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum Command {
+    /// Import the auth state (sessions, pending flows, rate limits) of an upstream
+    /// tiauth database into the configured storage, then exit. Stop the upstream
+    /// server first. Exit status: 0 when imported, 1 when refused or failed, 2 for
+    /// invalid configuration or when the configured storage is itself an upstream
+    /// database
+    ImportUpstream(ImportUpstream),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct ImportUpstream {
+    /// The upstream database file (upstream's FAROE_DB_PATH, db.sqlite by default);
+    /// opened read-only, never changed
+    #[arg(long, value_name = "PATH")]
+    pub from: PathBuf,
+
+    /// Import into a storage that already holds records, leaving those as they are;
+    /// running the same import again then changes nothing
+    #[arg(long)]
+    pub merge: bool,
 }
 
 /// Long flag names that may also be written with a single dash.

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use cli::{normalize_args, variables_help, Cli, Variable, VARIABLES};
+pub use cli::{normalize_args, variables_help, Cli, Command, ImportUpstream, Variable, VARIABLES};
 pub use duration::{format_duration, parse_go_duration};
 pub use env_file::{parse_env_file, read_env_file, EnvFileStatus, DEFAULT_ENV_FILE};
 pub use resolve::resolve;

@@ -11,7 +11,7 @@ mod sqlite;
 
 pub use memory::MemoryStorage;
 pub use purge::spawn_purge_task;
-pub use sqlite::SqliteStorage;
+pub use sqlite::{holds_upstream_table, SqliteStorage};
 
 use async_trait::async_trait;
 

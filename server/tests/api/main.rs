@@ -6,4 +6,5 @@ mod http_surface;
 mod launcher;
 mod process;
 mod pwned;
+mod upstream;
 mod user_server;
