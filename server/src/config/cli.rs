@@ -339,6 +339,54 @@ mod tests {
     }
 
     #[test]
+    fn the_newer_generation_flags_parse_with_one_or_two_dashes() {
+        let matches = Cli::command().get_matches_from(normalize_args([
+            "tiauth",
+            "-env-file",
+            ".env.test",
+            "-user-server-port=12790",
+            "-command-port",
+            "0",
+            "--private-host",
+            "users.internal",
+        ]));
+        let cli = Cli::from_arg_matches(&matches).expect("parses");
+        assert_eq!(cli.env_file, Some(PathBuf::from(".env.test")));
+        assert_eq!(cli.user_server_port, Some(12790));
+        assert_eq!(cli.command_port, Some(0));
+        assert_eq!(cli.private_host.as_deref(), Some("users.internal"));
+        assert_eq!(cli.command, None);
+    }
+
+    #[test]
+    fn import_upstream_is_a_subcommand_taking_the_storage_flags() {
+        let matches = Cli::command().get_matches_from(normalize_args([
+            "tiauth",
+            "import-upstream",
+            "--from",
+            "db.sqlite.upstream",
+            "--merge",
+            "--db-path",
+            "auth.sqlite",
+            "--env-file",
+            "prod.env",
+        ]));
+        let cli = Cli::from_arg_matches(&matches).expect("parses");
+        assert_eq!(
+            cli.command,
+            Some(Command::ImportUpstream(ImportUpstream {
+                from: PathBuf::from("db.sqlite.upstream"),
+                merge: true,
+            }))
+        );
+        assert_eq!(cli.db_path, Some(PathBuf::from("auth.sqlite")));
+        assert_eq!(cli.env_file, Some(PathBuf::from("prod.env")));
+        let missing_from =
+            Cli::command().try_get_matches_from(["tiauth", "import-upstream", "--merge"]);
+        assert!(missing_from.is_err());
+    }
+
+    #[test]
     fn help_mentions_every_variable() {
         let help = variables_help();
         for variable in VARIABLES {
