@@ -1,6 +1,6 @@
 //! `tiauth-dev`: a working local stack in one process.
 //!
-//! It starts the mock user server on `127.0.0.2:<private port>` (users kept in
+//! It starts the mock user server on `<private host>:<private port>` (users kept in
 //! `./users.sqlite`) and the tiauth server with its usual configuration (flags, `.env`,
 //! environment). E-mails the auth server sends are printed to stdout, so signup codes
 //! and temporary passwords can be read off the terminal. For local development only.
@@ -17,7 +17,7 @@ use axum::response::Response;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use mock_backend::MockState;
 use tiauth_faroe::app::{self, Overrides};
-use tiauth_faroe::config::{self, Cli, Command, Config, EnvFileStatus, USER_SERVER_HOST};
+use tiauth_faroe::config::{self, Cli, Command, Config, EnvFileStatus};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -87,12 +87,14 @@ fn run(config: Config, users_db: PathBuf) -> anyhow::Result<()> {
 
         let state = MockState::with_database_file(&users_db)
             .with_context(|| format!("cannot open the users database {}", users_db.display()))?;
-        let addr: SocketAddr = format!("{USER_SERVER_HOST}:{}", config.private_port)
-            .parse()
-            .context("user server address")?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr} for the mock user server"))?;
+        let wanted = (config.private_host.as_str(), config.private_port);
+        let listener = TcpListener::bind(wanted).await.with_context(|| {
+            format!(
+                "cannot listen on {}:{} for the mock user server",
+                wanted.0, wanted.1
+            )
+        })?;
+        let addr: SocketAddr = listener.local_addr().context("user server address")?;
         let router = mock_backend::router(state.clone())
             .layer(middleware::from_fn_with_state(state, print_emails));
         let backend = tokio::spawn(async move {

@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use axum::http::HeaderValue;
 use tokio::net::TcpListener;
 
 use crate::backend::{ClientBuildError, UserServerClient};
+use crate::command_listener;
 use crate::config::{format_duration, Config, PwnedPasswordsMode};
 use crate::faroe::clock::{Clock, ManualClock, SystemClock};
 use crate::faroe::passwords::{NoStrengthCheck, PasswordHasher, PasswordStrengthChecker};
@@ -23,7 +25,7 @@ use crate::pwned::{
     Corpus, CorpusError, PwnedPasswords, PwnedPasswordsBuildError, RangeApi, RangeApiConfig,
 };
 use crate::shell::{self, ShellEnd};
-use crate::storage::{spawn_purge_task, Storage, StorageError, StorageUrl};
+use crate::storage::{holds_upstream_table, spawn_purge_task, Storage, StorageError, StorageUrl};
 
 /// Replacements for the dependencies the configuration would choose.
 #[derive(Clone, Default)]
@@ -44,6 +46,13 @@ pub enum StartError {
         url: StorageUrl,
         reason: StorageError,
     },
+    #[error(
+        "{path} (FAROE_DB_PATH) holds an upstream tiauth database, which this server does not \
+         serve as it is. Import it: stop the upstream server, then run \
+         `mv {path} {path}.upstream && tiauth import-upstream --from {path}.upstream`",
+        path = .path.display()
+    )]
+    UpstreamDatabase { path: PathBuf },
     #[error(transparent)]
     UserServerClient(#[from] ClientBuildError),
     #[error(transparent)]
@@ -56,10 +65,22 @@ pub enum StartError {
     AddressInUse { addr: SocketAddr },
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: SocketAddr, reason: io::Error },
+    #[error("cannot start the command listener on {address}: {reason}")]
+    CommandListener { address: String, reason: io::Error },
     #[error("cannot start the interactive shell: {0}")]
     Shell(io::Error),
     #[error("the HTTP server failed: {0}")]
     Serve(io::Error),
+}
+
+impl StartError {
+    /// 2 for a configuration the user must change (as for invalid settings), 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartError::UpstreamDatabase { .. } => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// A server ready to serve: the engine and everything around it.
@@ -76,11 +97,19 @@ pub struct App {
 /// How often expired entries are purged from storage.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(60);
 
-async fn open_storage(
+/// Opens the storage `config` names (the destination of `tiauth import-upstream` too).
+pub async fn open_storage(
     config: &Config,
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<dyn Storage>, StartError> {
     let settings = config.storage_settings();
+    // An upstream database in the SQLite file is refused before the engine creates
+    // anything in it.
+    if let StorageUrl::Sqlite(path) = &settings.url {
+        if holds_upstream_table(path) {
+            return Err(StartError::UpstreamDatabase { path: path.clone() });
+        }
+    }
     crate::storage::open(&settings, clock)
         .await
         .map_err(|reason| StartError::Storage {
@@ -243,6 +272,10 @@ pub async fn run(
     let app = App::build(&config, overrides).await?;
     let listener = bind(&config).await?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
+    let commands = match config.command_address() {
+        Some(address) => Some(start_command_listener(address, app.storage.clone()).await?),
+        None => None,
+    };
     log_startup(&config, addr);
     let shell_exit = if config.interactive {
         let ended = shell::spawn_on_stdin(app.storage.clone(), tokio::runtime::Handle::current())
@@ -271,9 +304,26 @@ pub async fn run(
             () = shell => tracing::info!("exit requested in the interactive shell"),
         }
     };
-    app.serve(listener, stop).await?;
+    let served = app.serve(listener, stop).await;
+    if let Some(commands) = commands {
+        commands.abort();
+    }
+    served?;
     tracing::info!("tiauth stopped");
     Ok(())
+}
+
+async fn start_command_listener(
+    address: String,
+    storage: Arc<dyn Storage>,
+) -> Result<tokio::task::JoinHandle<()>, StartError> {
+    let failed = |reason| StartError::CommandListener {
+        address: address.clone(),
+        reason,
+    };
+    let listener = command_listener::bind(&address).await.map_err(failed)?;
+    command_listener::log_listening(listener.local_addr().map_err(failed)?);
+    Ok(command_listener::spawn(listener, storage))
 }
 
 fn log_startup(config: &Config, addr: SocketAddr) {

@@ -2,13 +2,16 @@
 //!
 //! `faroe` is the protocol itself, free of HTTP and SQL; `storage` holds the key-value
 //! engines it keeps its state in. Around them: `config` (flags, environment, env file),
-//! `backend` (the user-server client), `pwned` (the breached-password check), `http` (the
-//! public routes), `shell` (interactive mode), `logging` (log output of the binaries),
-//! `test_clock` (the settable clock of conformance runs) and `app`, which assembles and
-//! runs the server. `fault_storage` is a storage engine with switchable faults for tests.
+//! `backend` (the user-server client), `command_listener` (the private management port),
+//! `pwned` (the breached-password check), `http` (the public routes), `shell` (interactive
+//! mode), `logging` (log output of the binaries), `test_clock` (the settable clock of
+//! conformance runs), `upstream_import` (moving an upstream database in) and `app`, which
+//! assembles and runs the server. `fault_storage` is a storage engine with switchable
+//! faults for tests.
 
 pub mod app;
 pub mod backend;
+pub mod command_listener;
 pub mod config;
 pub mod faroe;
 pub mod fault_storage;
@@ -18,3 +21,4 @@ pub mod pwned;
 pub mod shell;
 pub mod storage;
 pub mod test_clock;
+pub mod upstream_import;

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use tiauth_faroe::app::{self, Overrides};
-use tiauth_faroe::config::{self, Cli, Command, EnvFileStatus};
+use tiauth_faroe::config::{self, Cli, Command, EnvFileStatus, ImportUpstream};
+use tiauth_faroe::upstream_import;
 
 fn main() -> ExitCode {
     let cli = Cli::parse_args(std::env::args_os());
@@ -15,6 +16,9 @@ fn main() -> ExitCode {
             return ExitCode::from(error.exit_code());
         }
     };
+    if let Some(Command::ImportUpstream(import)) = &cli.command {
+        return import_upstream(&loaded.config, import);
+    }
     if cli.check_config {
         println!("{}", loaded.config.describe());
         return ExitCode::SUCCESS;
@@ -36,7 +40,33 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("tiauth: {error:#}");
-            ExitCode::FAILURE
+            let status = error
+                .downcast_ref::<app::StartError>()
+                .map_or(1, app::StartError::exit_code);
+            ExitCode::from(status)
+        }
+    }
+}
+
+/// `tiauth import-upstream`: the summary goes to stdout, a refusal or failure to stderr.
+fn import_upstream(config: &config::Config, import: &ImportUpstream) -> ExitCode {
+    tiauth_faroe::logging::init(&config.log_filter);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("tiauth: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let imported = runtime.block_on(upstream_import::run(config, &import.from, import.merge));
+    match imported {
+        Ok(summary) => {
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("tiauth: {error}");
+            ExitCode::from(error.exit_code())
         }
     }
 }

@@ -29,7 +29,22 @@ pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "FAROE_PRIVATE_PORT",
         default: "8079",
-        description: "port of the user server, always reached at 127.0.0.2",
+        description: "port of the user server, reached at FAROE_PRIVATE_HOST",
+    },
+    Variable {
+        name: "FAROE_USER_SERVER_PORT",
+        default: "8079",
+        description: "the same as FAROE_PRIVATE_PORT (the newer upstream name); setting both to different values is an error",
+    },
+    Variable {
+        name: "FAROE_PRIVATE_HOST",
+        default: "127.0.0.2",
+        description: "host of the user server and of the command listener: an IP address or a host name",
+    },
+    Variable {
+        name: "FAROE_COMMAND_PORT",
+        default: "(unset: no command listener)",
+        description: "port of the private command listener on FAROE_PRIVATE_HOST (POST /command {\"command\":\"reset\"}); 0 picks a free one",
     },
     Variable {
         name: "FAROE_DB_PATH",
@@ -108,7 +123,7 @@ pub const VARIABLES: &[Variable] = &[
 pub struct Cli {
     /// Env file to read variables from [default: .env; a missing default file is fine,
     /// a missing file named here is an error]
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     pub env_file: Option<PathBuf>,
 
     /// Read commands (reset, help, exit) from stdin while serving
@@ -128,6 +143,18 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub private_port: Option<u16>,
 
+    /// Port of the user server; overrides FAROE_USER_SERVER_PORT and FAROE_PRIVATE_PORT (0 keeps them)
+    #[arg(long, value_name = "N")]
+    pub user_server_port: Option<u16>,
+
+    /// Host of the user server and the command listener; overrides FAROE_PRIVATE_HOST
+    #[arg(long, value_name = "HOST")]
+    pub private_host: Option<String>,
+
+    /// Port of the private command listener; overrides FAROE_COMMAND_PORT (0 picks a free one)
+    #[arg(long, value_name = "N")]
+    pub command_port: Option<u16>,
+
     /// IP address to listen on; overrides FAROE_HOST
     #[arg(long, value_name = "ADDRESS")]
     pub host: Option<String>,
@@ -137,7 +164,7 @@ pub struct Cli {
     pub port: Option<u16>,
 
     /// SQLite file; overrides FAROE_DB_PATH
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     pub db_path: Option<PathBuf>,
 
     /// Storage engine URL (sqlite:PATH, postgres://…, redis://…); overrides FAROE_STORAGE_URL
@@ -158,6 +185,25 @@ pub enum Command {
     /// Read a password from stdin and print `breached (N)` or `not found`, checked as
     /// FAROE_PWNED_PASSWORDS configures; exits with 1 when the check fails or is off
     PwnedCheck,
+    /// Import the auth state (sessions, pending flows, rate limits) of an upstream
+    /// tiauth database into the configured storage, then exit. Stop the upstream
+    /// server first. Exit status: 0 when imported, 1 when refused or failed, 2 for
+    /// invalid configuration or when the configured storage is itself an upstream
+    /// database
+    ImportUpstream(ImportUpstream),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct ImportUpstream {
+    /// The upstream database file (upstream's FAROE_DB_PATH, db.sqlite by default);
+    /// opened read-only, never changed
+    #[arg(long, value_name = "PATH")]
+    pub from: PathBuf,
+
+    /// Import into a storage that already holds records, leaving those as they are;
+    /// running the same import again then changes nothing
+    #[arg(long)]
+    pub merge: bool,
 }
 
 /// Long flag names that may also be written with a single dash.
@@ -167,6 +213,9 @@ const SINGLE_DASH_FLAGS: &[&str] = &[
     "enable-reset",
     "enable-test-clock",
     "private-port",
+    "user-server-port",
+    "private-host",
+    "command-port",
     "host",
     "port",
     "db-path",
@@ -322,6 +371,54 @@ mod tests {
             .find(|line| line.starts_with(name))
             .unwrap_or_else(|| panic!("--help has no line for {name}:\n{help}"))
             .to_owned()
+    }
+
+    #[test]
+    fn the_newer_generation_flags_parse_with_one_or_two_dashes() {
+        let matches = Cli::command().get_matches_from(normalize_args([
+            "tiauth",
+            "-env-file",
+            ".env.test",
+            "-user-server-port=12790",
+            "-command-port",
+            "0",
+            "--private-host",
+            "users.internal",
+        ]));
+        let cli = Cli::from_arg_matches(&matches).expect("parses");
+        assert_eq!(cli.env_file, Some(PathBuf::from(".env.test")));
+        assert_eq!(cli.user_server_port, Some(12790));
+        assert_eq!(cli.command_port, Some(0));
+        assert_eq!(cli.private_host.as_deref(), Some("users.internal"));
+        assert_eq!(cli.command, None);
+    }
+
+    #[test]
+    fn import_upstream_is_a_subcommand_taking_the_storage_flags() {
+        let matches = Cli::command().get_matches_from(normalize_args([
+            "tiauth",
+            "import-upstream",
+            "--from",
+            "db.sqlite.upstream",
+            "--merge",
+            "--db-path",
+            "auth.sqlite",
+            "--env-file",
+            "prod.env",
+        ]));
+        let cli = Cli::from_arg_matches(&matches).expect("parses");
+        assert_eq!(
+            cli.command,
+            Some(Command::ImportUpstream(ImportUpstream {
+                from: PathBuf::from("db.sqlite.upstream"),
+                merge: true,
+            }))
+        );
+        assert_eq!(cli.db_path, Some(PathBuf::from("auth.sqlite")));
+        assert_eq!(cli.env_file, Some(PathBuf::from("prod.env")));
+        let missing_from =
+            Cli::command().try_get_matches_from(["tiauth", "import-upstream", "--merge"]);
+        assert!(missing_from.is_err());
     }
 
     #[test]

@@ -15,14 +15,14 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use cli::{normalize_args, variables_help, Cli, Command, Variable, VARIABLES};
+pub use cli::{normalize_args, variables_help, Cli, Command, ImportUpstream, Variable, VARIABLES};
 pub use duration::{format_duration, parse_go_duration};
 pub use env_file::{parse_env_file, read_env_file, EnvFileStatus, DEFAULT_ENV_FILE};
 pub use resolve::resolve;
 pub use storage::{StorageConfig, STORAGE_VARIABLES};
 
-/// Where the user server listens; only its port is configurable.
-pub const USER_SERVER_HOST: &str = "127.0.0.2";
+/// The default host of the user server and of the command listener.
+pub const DEFAULT_PRIVATE_HOST: &str = "127.0.0.2";
 
 /// Whether, and where, new passwords are looked up in the breached-password corpus.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,12 @@ impl std::fmt::Display for PwnedPasswordsMode {
 pub struct Config {
     pub host: IpAddr,
     pub port: u16,
+    /// The user server's port (`FAROE_PRIVATE_PORT` or `FAROE_USER_SERVER_PORT`).
     pub private_port: u16,
+    /// The user server's host and the command listener's: an IP address or a host name.
+    pub private_host: String,
+    /// `None`: no command listener.
+    pub command_port: Option<u16>,
     pub db_path: PathBuf,
     /// The storage engine; unset, SQLite at `db_path`.
     pub storage: StorageConfig,
@@ -80,6 +85,8 @@ impl Default for Config {
             host: IpAddr::from([0, 0, 0, 0]),
             port: 3777,
             private_port: 8079,
+            private_host: DEFAULT_PRIVATE_HOST.to_owned(),
+            command_port: None,
             db_path: PathBuf::from("./db.sqlite"),
             storage: StorageConfig::default(),
             session_expiration: Some(crate::faroe::DEFAULT_SESSION_EXPIRATION),
@@ -105,9 +112,23 @@ fn default_hashing_concurrency() -> usize {
 }
 
 impl Config {
-    /// `http://127.0.0.2:<private port>`, without a trailing slash.
+    /// `http://<private host>:<private port>`, without a trailing slash.
     pub fn user_server_url(&self) -> String {
-        format!("http://{USER_SERVER_HOST}:{}", self.private_port)
+        format!("http://{}:{}", self.url_host(), self.private_port)
+    }
+
+    /// The command listener's address, `<private host>:<port>`, when one is configured.
+    pub fn command_address(&self) -> Option<String> {
+        self.command_port
+            .map(|port| format!("{}:{port}", self.url_host()))
+    }
+
+    /// The private host as it goes before `:port` (an IPv6 address in brackets).
+    fn url_host(&self) -> String {
+        match self.private_host.parse::<IpAddr>() {
+            Ok(IpAddr::V6(address)) => format!("[{address}]"),
+            _ => self.private_host.clone(),
+        }
     }
 
     /// Where the auth state lives.
@@ -122,6 +143,13 @@ impl Config {
             format!("FAROE_HOST={}", self.host),
             format!("FAROE_PORT={}", self.port),
             format!("FAROE_PRIVATE_PORT={}", self.private_port),
+            format!("FAROE_USER_SERVER_PORT={}", self.private_port),
+            format!("FAROE_PRIVATE_HOST={}", self.private_host),
+            format!(
+                "FAROE_COMMAND_PORT={}",
+                self.command_port
+                    .map_or(String::new(), |port| port.to_string())
+            ),
             format!("FAROE_DB_PATH={}", self.db_path.display()),
             format!(
                 "FAROE_SESSION_EXPIRATION={}",
@@ -182,6 +210,13 @@ pub enum ConfigError {
         path: PathBuf,
         line: usize,
         reason: String,
+    },
+    #[error("{first} and {second} name the same setting but differ ({first_value} and {second_value}); set one of them")]
+    Conflict {
+        first: String,
+        first_value: String,
+        second: String,
+        second_value: String,
     },
     #[error("invalid {name} value {value:?}: {reason}")]
     Invalid {

@@ -42,13 +42,23 @@ pub fn resolve(
             defaults.port,
         )?,
     };
-    let private_port = match cli.private_port.filter(|port| *port != 0) {
-        Some(port) => port,
+    let private_port = resolve_private_port(cli, &lookup)?.unwrap_or(defaults.private_port);
+    let private_host = match cli.private_host.as_deref().filter(|host| !host.is_empty()) {
+        Some(value) => parse_private_host("--private-host", value)?,
         None => variable(
             &lookup,
-            "FAROE_PRIVATE_PORT",
-            |name, value| parse_port(name, value, false),
-            defaults.private_port,
+            "FAROE_PRIVATE_HOST",
+            parse_private_host,
+            defaults.private_host,
+        )?,
+    };
+    let command_port = match cli.command_port {
+        Some(port) => Some(port),
+        None => variable(
+            &lookup,
+            "FAROE_COMMAND_PORT",
+            |name, value| parse_port(name, value, true).map(Some),
+            defaults.command_port,
         )?,
     };
     let db_path = match &cli.db_path {
@@ -131,6 +141,8 @@ pub fn resolve(
         host,
         port,
         private_port,
+        private_host,
+        command_port,
         db_path,
         storage,
         session_expiration,
@@ -148,6 +160,73 @@ pub fn resolve(
         enable_test_clock: cli.enable_test_clock,
         interactive: cli.interactive,
     })
+}
+
+/// The user server's port under either generation's name: the flags first, then the
+/// variables. Both names of one level set to different values is an error.
+fn resolve_private_port(
+    cli: &Cli,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<u16>, ConfigError> {
+    // As upstream, a flag given as 0 leaves the setting to the variables.
+    let flags = (
+        cli.private_port.filter(|port| *port != 0),
+        cli.user_server_port.filter(|port| *port != 0),
+    );
+    let variables = (
+        variable(lookup, "FAROE_PRIVATE_PORT", user_server_port, None)?,
+        variable(lookup, "FAROE_USER_SERVER_PORT", user_server_port, None)?,
+    );
+    for ((first, first_value), (second, second_value)) in [
+        (("--private-port", flags.0), ("--user-server-port", flags.1)),
+        (
+            ("FAROE_PRIVATE_PORT", variables.0),
+            ("FAROE_USER_SERVER_PORT", variables.1),
+        ),
+    ] {
+        match (first_value, second_value) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(ConfigError::Conflict {
+                    first: first.to_owned(),
+                    first_value: a.to_string(),
+                    second: second.to_owned(),
+                    second_value: b.to_string(),
+                })
+            }
+            (Some(port), _) | (None, Some(port)) => return Ok(Some(port)),
+            (None, None) => {}
+        }
+    }
+    Ok(None)
+}
+
+fn user_server_port(name: &str, value: &str) -> Result<Option<u16>, ConfigError> {
+    parse_port(name, value, false).map(Some)
+}
+
+/// An IP address or a host name (letters, digits and hyphens in dot-separated labels).
+fn parse_private_host(name: &str, value: &str) -> Result<String, ConfigError> {
+    if value.parse::<IpAddr>().is_ok() {
+        return Ok(value.to_owned());
+    }
+    let label_ok = |label: &str| {
+        (1..=63).contains(&label.len())
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    let name_part = value.strip_suffix('.').unwrap_or(value);
+    if value.len() <= 253 && name_part.split('.').all(label_ok) {
+        Ok(value.to_owned())
+    } else {
+        Err(invalid(
+            name,
+            value,
+            "expected an IP address or a host name such as 127.0.0.2 or users.internal",
+        ))
+    }
 }
 
 /// `parse(name, value)` when the variable `name` is set, else `default`.
@@ -504,6 +583,129 @@ mod tests {
     }
 
     #[test]
+    fn both_generations_name_the_user_server_port() {
+        let newer = resolve_with(&Cli::default(), &[], &[("FAROE_USER_SERVER_PORT", "12790")])
+            .expect("valid");
+        assert_eq!(newer.private_port, 12790);
+        assert_eq!(newer.user_server_url(), "http://127.0.0.2:12790");
+        let older =
+            resolve_with(&Cli::default(), &[("FAROE_PRIVATE_PORT", "9000")], &[]).expect("valid");
+        assert_eq!(older.private_port, 9000);
+        // Both names with one value are fine, wherever each comes from.
+        let both = resolve_with(
+            &Cli::default(),
+            &[("FAROE_PRIVATE_PORT", "9000")],
+            &[("FAROE_USER_SERVER_PORT", "9000")],
+        )
+        .expect("valid");
+        assert_eq!(both.private_port, 9000);
+        // A flag of either name beats both variables; 0 leaves it to them.
+        for cli in [
+            Cli {
+                user_server_port: Some(7000),
+                ..Cli::default()
+            },
+            Cli {
+                private_port: Some(7000),
+                user_server_port: Some(0),
+                ..Cli::default()
+            },
+        ] {
+            let config = resolve_with(
+                &cli,
+                &[("FAROE_PRIVATE_PORT", "9000")],
+                &[("FAROE_USER_SERVER_PORT", "9001")],
+            );
+            // The variables disagree, but the flag decides, so they are not consulted.
+            assert_eq!(config.expect("valid").private_port, 7000);
+        }
+        let zero_flag = Cli {
+            user_server_port: Some(0),
+            ..Cli::default()
+        };
+        let config =
+            resolve_with(&zero_flag, &[], &[("FAROE_USER_SERVER_PORT", "9001")]).expect("valid");
+        assert_eq!(config.private_port, 9001);
+    }
+
+    #[test]
+    fn two_names_of_the_port_with_different_values_are_an_error_naming_both() {
+        let message = resolve_with(
+            &Cli::default(),
+            &[("FAROE_PRIVATE_PORT", "9000")],
+            &[("FAROE_USER_SERVER_PORT", "12790")],
+        )
+        .expect_err("conflict")
+        .to_string();
+        for part in [
+            "FAROE_PRIVATE_PORT",
+            "FAROE_USER_SERVER_PORT",
+            "9000",
+            "12790",
+        ] {
+            assert!(message.contains(part), "{part}: {message}");
+        }
+        let cli = Cli {
+            private_port: Some(1),
+            user_server_port: Some(2),
+            ..Cli::default()
+        };
+        let error = resolve_with(&cli, &[], &[]).expect_err("conflict");
+        assert_eq!(error.exit_code(), 2);
+        let message = error.to_string();
+        assert!(
+            message.contains("--private-port") && message.contains("--user-server-port"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_private_host_and_command_port_are_read() {
+        let config = resolve_with(&Cli::default(), &[], &[]).expect("valid");
+        assert_eq!(config.private_host, "127.0.0.2");
+        assert_eq!(config.command_port, None);
+        assert_eq!(config.command_address(), None);
+
+        let config = resolve_with(
+            &Cli::default(),
+            &[("FAROE_PRIVATE_HOST", "users.internal")],
+            &[
+                ("FAROE_COMMAND_PORT", "12771"),
+                ("FAROE_USER_SERVER_PORT", "12790"),
+            ],
+        )
+        .expect("valid");
+        assert_eq!(config.user_server_url(), "http://users.internal:12790");
+        assert_eq!(
+            config.command_address().as_deref(),
+            Some("users.internal:12771")
+        );
+
+        let cli = Cli {
+            private_host: Some("::1".to_owned()),
+            command_port: Some(0),
+            ..Cli::default()
+        };
+        let config = resolve_with(
+            &cli,
+            &[
+                ("FAROE_PRIVATE_HOST", "10.0.0.9"),
+                ("FAROE_COMMAND_PORT", "12771"),
+            ],
+            &[],
+        )
+        .expect("valid");
+        assert_eq!(config.user_server_url(), "http://[::1]:8079");
+        assert_eq!(config.command_address().as_deref(), Some("[::1]:0"));
+
+        for host in ["localhost", "127.0.0.1", "auth-users", "users.example.com."] {
+            let config =
+                resolve_with(&Cli::default(), &[("FAROE_PRIVATE_HOST", host)], &[]).expect(host);
+            assert_eq!(config.private_host, host);
+        }
+    }
+
+    #[test]
     fn invalid_values_name_the_variable_and_the_value() {
         let cases = [
             ("FAROE_PORT", "http"),
@@ -524,6 +726,14 @@ mod tests {
             ("FAROE_USER_SERVER_TIMEOUT", "-5s"),
             ("FAROE_LOG", "[[["),
             ("FAROE_CORS_ALLOW_ORIGIN", "a\u{7f}b"),
+            ("FAROE_USER_SERVER_PORT", "0"),
+            ("FAROE_USER_SERVER_PORT", "x"),
+            ("FAROE_COMMAND_PORT", "70000"),
+            ("FAROE_COMMAND_PORT", "reset"),
+            ("FAROE_PRIVATE_HOST", "http://127.0.0.2"),
+            ("FAROE_PRIVATE_HOST", "127.0.0.2:8079"),
+            ("FAROE_PRIVATE_HOST", "two words"),
+            ("FAROE_PRIVATE_HOST", "-dash.example"),
         ];
         for (name, value) in cases {
             for (os, file) in [(vec![(name, value)], vec![]), (vec![], vec![(name, value)])] {

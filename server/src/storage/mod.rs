@@ -28,7 +28,7 @@ pub use open::{open, StorageSettings};
 pub use postgres::PostgresStorage;
 pub use purge::spawn_purge_task;
 pub use redis::RedisStorage;
-pub use sqlite::SqliteStorage;
+pub use sqlite::{holds_upstream_table, SqliteStorage};
 pub use url::{mask_password, StorageUrl, StorageUrlError};
 
 use async_trait::async_trait;

@@ -59,6 +59,15 @@ impl SqliteStorage {
     /// Fails with a [`StorageError::Failure`] naming the path when the file cannot
     /// be opened, created or written.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStorage, StorageError> {
+        if holds_upstream_table(path.as_ref()) {
+            return Err(StorageError::Failure(
+                format!(
+                    "{} holds an upstream tiauth database; import it with `tiauth import-upstream`",
+                    path.as_ref().display()
+                )
+                .into(),
+            ));
+        }
         let location = Location::File(path.as_ref().to_path_buf());
         let first = location.connect()?;
         location.create_schema(&first)?;
@@ -82,6 +91,28 @@ impl SqliteStorage {
             readers: pool,
         })
     }
+}
+
+/// Whether the file at `path` holds upstream tiauth's table: `key_value` with a TEXT
+/// `expiration` column (ours is INTEGER). Looked at read-only, so nothing is created
+/// in a file that is not ours; a missing or unreadable file is not upstream's.
+pub fn holds_upstream_table(path: &Path) -> bool {
+    if !path.is_file() {
+        return false;
+    }
+    let Ok(connection) = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    ) else {
+        return false;
+    };
+    connection
+        .query_row(
+            "SELECT type FROM pragma_table_info('key_value') WHERE name = 'expiration'",
+            [],
+            |row| row.get::<_, String>(0),
+        )
+        .is_ok_and(|kind| kind.eq_ignore_ascii_case("TEXT"))
 }
 
 #[async_trait]
@@ -538,12 +569,42 @@ mod tests {
                  expiration TEXT NOT NULL, value BLOB NOT NULL) STRICT;",
             )
             .expect("schema");
+        let schema = |path: &Path| -> Vec<String> {
+            let connection = Connection::open(path).expect("inspect");
+            let mut statement = connection
+                .prepare("SELECT name FROM sqlite_schema ORDER BY name")
+                .expect("prepare");
+            let names = statement
+                .query_map([], |row| row.get(0))
+                .expect("query")
+                .collect::<Result<Vec<String>, _>>()
+                .expect("names");
+            names
+        };
+        let before = schema(&path);
+        assert!(holds_upstream_table(&path));
         match SqliteStorage::open(&path) {
             Err(StorageError::Failure(message)) => {
                 let message = message.to_string();
-                assert!(message.contains("expiration"), "{message}");
+                assert!(message.contains("upstream"), "{message}");
+                assert!(message.contains("import-upstream"), "{message}");
             }
             other => panic!("expected a failure, got {other:?}"),
         }
+        // Nothing was created in it (no index, no table).
+        assert_eq!(schema(&path), before);
+    }
+
+    #[test]
+    fn only_an_upstream_table_counts_as_upstream() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(!holds_upstream_table(&dir.path().join("missing.db")));
+        let ours = dir.path().join("ours.db");
+        drop(SqliteStorage::open(&ours).expect("open"));
+        assert!(!holds_upstream_table(&ours));
+        let junk = dir.path().join("junk.db");
+        std::fs::write(&junk, b"not a database").expect("write");
+        assert!(!holds_upstream_table(&junk));
+        assert!(!holds_upstream_table(dir.path()));
     }
 }

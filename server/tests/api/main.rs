@@ -7,6 +7,8 @@
 mod helpers;
 mod http_surface;
 mod instances;
+mod launcher;
 mod process;
 mod pwned;
+mod upstream;
 mod user_server;
