@@ -8,7 +8,8 @@
 //! | `POST /reset` (only with `--enable-reset`) | 200 empty after clearing all storage; 500 if that fails |
 //! | anything else | 404, empty |
 //!
-//! With an origin configured, every answer carries the same three CORS headers.
+//! Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`;
+//! with an origin configured, also the same three CORS headers.
 
 use std::sync::Arc;
 
@@ -44,9 +45,16 @@ pub fn router(state: HttpState, cors_allow_origin: Option<HeaderValue>) -> Route
         }))
 }
 
+/// Headers every answer carries: answers of `POST /` hold tokens, so no cache may keep
+/// them and no browser may guess another content type; plus CORS when configured.
 fn with_cors(mut response: Response, origin: Option<HeaderValue>) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if let Some(origin) = origin {
-        let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,

@@ -295,7 +295,8 @@ async fn a_failed_code_email_is_an_internal_error() {
 /// A well-formed "no such user" answer padded with an unused member to `size` bytes:
 /// accepted when small, refused once it passes the answer limit.
 fn padded_user_not_found(size: usize) -> ResponseTemplate {
-    let head = r#"{"ok":false,"action_invocation_id":"test","error_code":"user_not_found","padding":""#;
+    let head =
+        r#"{"ok":false,"action_invocation_id":"test","error_code":"user_not_found","padding":""#;
     let mut body = String::with_capacity(size);
     body.push_str(head);
     body.push_str(&"a".repeat(size.saturating_sub(head.len() + 2)));
