@@ -234,6 +234,16 @@ pub async fn run(
     Ok(())
 }
 
+/// The permission bits of a file as `ls` shows them in octal (`0600`), for the startup
+/// line: the database holds verification state that others must not read.
+fn file_mode(path: &std::path::Path) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).map_or_else(
+        |_| "unknown".to_owned(),
+        |metadata| format!("{:04o}", metadata.permissions().mode() & 0o7777),
+    )
+}
+
 fn log_startup(config: &Config, addr: SocketAddr) {
     let pwned = match config.pwned_passwords {
         PwnedPasswordsMode::Hibp => format!(
@@ -253,6 +263,7 @@ fn log_startup(config: &Config, addr: SocketAddr) {
     tracing::info!(
         listen = %addr,
         storage = %config.db_path.display(),
+        storage_file_mode = %file_mode(&config.db_path),
         user_server = %config.user_server_url(),
         reset_endpoint = config.enable_reset,
         interactive = config.interactive,

@@ -52,6 +52,27 @@ pub struct SqliteStorage {
     readers: Arc<Pool>,
 }
 
+/// Creates the database file readable and writable by its owner only (0600) when it
+/// does not exist yet: it holds verification state and password-reset hashes. SQLite
+/// gives the `-wal` and `-shm` files the mode of the database file. An existing file
+/// keeps the mode its owner gave it.
+fn create_private_file(path: &Path) -> Result<(), StorageError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(StorageError::Failure(format!(
+            "cannot create the SQLite database {}: {error}",
+            path.display()
+        ))),
+    }
+}
+
 impl SqliteStorage {
     /// Opens (creating if needed) the database file at `path` and its table.
     ///
@@ -59,6 +80,7 @@ impl SqliteStorage {
     /// be opened, created or written.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStorage, StorageError> {
         let location = Location::File(path.as_ref().to_path_buf());
+        create_private_file(path.as_ref())?;
         let first = location.connect()?;
         location.create_schema(&first)?;
         let writer = Pool::new(location.clone(), 1, Some(first));
@@ -390,6 +412,38 @@ mod tests {
         let storage = SqliteStorage::open(&path).expect("reopen");
         let entry = storage.get("k").await.expect("get");
         assert_eq!((entry.value.as_slice(), entry.counter), (&b"kept2"[..], 1));
+    }
+
+    fn mode_of(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    }
+
+    #[tokio::test]
+    async fn a_new_database_and_its_wal_files_are_private_to_the_owner() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("faroe.db");
+        let storage = SqliteStorage::open(&path).expect("open");
+        storage.add("k", b"v", later()).await.expect("add");
+        for name in ["faroe.db", "faroe.db-wal", "faroe.db-shm"] {
+            assert_eq!(mode_of(&dir.path().join(name)), 0o600, "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_existing_database_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("faroe.db");
+        drop(SqliteStorage::open(&path).expect("create"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        let storage = SqliteStorage::open(&path).expect("reopen");
+        storage.add("k", b"v", later()).await.expect("add");
+        assert_eq!(mode_of(&path), 0o640);
     }
 
     #[tokio::test]
