@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod client_address;
 pub mod config;
 pub mod faroe;
 pub mod http;
