@@ -222,13 +222,13 @@ mod tests {
     #[test]
     fn bad_settings_are_refused_with_a_reason() {
         assert!(ClientAddressSource::parse("forwarded", "")
-            .unwrap_err()
+            .expect_err("refused")
             .contains("off, peer or x-forwarded-for"));
         assert!(ClientAddressSource::parse("x-forwarded-for", "")
-            .unwrap_err()
+            .expect_err("refused")
             .contains("FAROE_TRUSTED_PROXIES"));
         assert!(ClientAddressSource::parse("x-forwarded-for", "10.0.0.0/33")
-            .unwrap_err()
+            .expect_err("refused")
             .contains("10.0.0.0/33"));
         assert_eq!(
             parse_networks(" 10.0.0.0/8 , ::1 ,").expect("valid").len(),
