@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use super::clock::{duration_nanos, Timestamp};
+use super::email_address::rate_limit_form;
 use super::error::{internal, ActionResult, ErrorCode};
 use super::records::{decode, encode, BucketRecord};
 use crate::storage::{Storage, StorageError};
@@ -18,15 +19,30 @@ pub const CAPACITY: u32 = 5;
 pub enum Bucket {
     /// Verifying a user's password; keyed by user id.
     UserPassword,
-    /// Sending an e-mail; keyed by the address.
+    /// Sending an e-mail; keyed by the address (its rate-limit form).
     Email,
-    /// Verifying an e-mail address verification code; keyed by the address.
+    /// Verifying an e-mail address verification code; keyed by the address (its
+    /// rate-limit form).
     VerificationCode,
     /// Verifying a temporary password; keyed by user id.
     TemporaryPassword,
 }
 
 impl Bucket {
+    /// The storage key of the bucket of `subject` (a user id or an address). Address
+    /// buckets are keyed on the address's rate-limit form, so its case and dot
+    /// variants share one bucket.
+    fn storage_key(self, subject: &str) -> String {
+        match self {
+            Bucket::Email | Bucket::VerificationCode => {
+                format!("{}{}", self.prefix(), rate_limit_form(subject))
+            }
+            Bucket::UserPassword | Bucket::TemporaryPassword => {
+                format!("{}{subject}", self.prefix())
+            }
+        }
+    }
+
     fn prefix(self) -> &'static str {
         match self {
             Bucket::UserPassword => "aaaq.",
@@ -78,7 +94,7 @@ pub async fn check(
     key: &str,
     now: Timestamp,
 ) -> ActionResult<()> {
-    let entry = match storage.get(&format!("{}{key}", bucket.prefix())).await {
+    let entry = match storage.get(&bucket.storage_key(key)).await {
         Ok(entry) => entry,
         Err(StorageError::NotFound) => return Ok(()),
         Err(error) => return Err(storage_failure(error)),
@@ -99,7 +115,7 @@ pub async fn take(
     key: &str,
     now: Timestamp,
 ) -> ActionResult<()> {
-    let storage_key = format!("{}{key}", bucket.prefix());
+    let storage_key = bucket.storage_key(key);
     let interval = bucket.refill_interval();
     let entry = match storage.get(&storage_key).await {
         Ok(entry) => entry,
@@ -249,6 +265,40 @@ mod tests {
         let denied = take(&storage, Bucket::Email, "a@b", at(29 * MINUTE)).await;
         assert_eq!(denied, Err(ErrorCode::RateLimited.into()));
         assert!(take(&storage, Bucket::Email, "a@b", at(30 * MINUTE))
+            .await
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn case_and_dot_variants_of_an_address_share_its_buckets() {
+        for bucket in [Bucket::Email, Bucket::VerificationCode] {
+            let storage = MemoryStorage::new();
+            for variant in [
+                "victim@example.com",
+                "Victim@example.com",
+                "victim@Example.com",
+                "victim@example.com.",
+                "VICTIM@EXAMPLE.COM",
+            ] {
+                assert!(take(&storage, bucket, variant, at(0)).await.is_ok());
+            }
+            assert_eq!(
+                take(&storage, bucket, "victim@EXAMPLE.com.", at(0)).await,
+                Err(ErrorCode::RateLimited.into()),
+                "{bucket:?}"
+            );
+            assert!(take(&storage, bucket, "other@example.com", at(0))
+                .await
+                .is_ok());
+        }
+        // User ids are opaque: their case is never folded.
+        let storage = MemoryStorage::new();
+        for _ in 0..5 {
+            assert!(take(&storage, Bucket::UserPassword, "u", at(0))
+                .await
+                .is_ok());
+        }
+        assert!(take(&storage, Bucket::UserPassword, "U", at(0))
             .await
             .is_ok());
     }
