@@ -10,8 +10,9 @@ use hdrhistogram::Histogram;
 /// Latencies above this (one minute) are recorded as this.
 const HIGHEST_MICROS: u64 = 60_000_000;
 
+// Three significant digits from 1 µs to one minute; the bounds are valid constants.
+#[allow(clippy::expect_used)]
 pub fn new_histogram() -> Histogram<u64> {
-    // Three significant digits from 1 µs to one minute; the bounds are valid constants.
     Histogram::new_with_bounds(1, HIGHEST_MICROS, 3).expect("valid histogram bounds")
 }
 

@@ -8,11 +8,10 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-const LOWER: &str = "abcdefghijkmnpqrstuvwxyz23456789";
-const UPPER: &str = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+use tiauth_faroe::faroe::credentials::{LOWERCASE_ALPHABET as LOWER, UPPERCASE_ALPHABET as UPPER};
 
-fn is_symbols(text: &str, alphabet: &str, length: usize) -> bool {
-    text.len() == length && text.chars().all(|c| alphabet.contains(c))
+fn is_symbols(text: &str, alphabet: &[u8], length: usize) -> bool {
+    text.len() == length && text.bytes().all(|b| alphabet.contains(&b))
 }
 
 /// An id or a secret: 24 symbols of the lowercase alphabet.

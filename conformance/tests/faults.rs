@@ -8,6 +8,9 @@
 //! only to be had there), so they test our server even when `CONFORMANCE_SERVER_URL`
 //! points the rest of the suite elsewhere.
 
+// Test code: a failed expectation panics.
+#![allow(clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -5,6 +5,9 @@
 //! set, the same cases run against that server; cases needing the clock or faults are
 //! skipped there, and reported as skipped.
 
+// Test code: a failed expectation panics.
+#![allow(clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 use std::io::Write;
 

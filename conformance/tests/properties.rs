@@ -17,6 +17,9 @@
 //! the manual clock and the fake pwned-passwords API, always runs against our server
 //! in-process.
 
+// Test code: a failed expectation panics.
+#![allow(clippy::expect_used, clippy::panic)]
+
 #[path = "properties/model/mod.rs"]
 mod model;
 #[path = "properties/steps/mod.rs"]

@@ -1,6 +1,9 @@
 //! `tiauth-dev` brings up a working stack: an action that needs the user server and an
 //! e-mail succeeds, and the e-mail shows up on stdout.
 
+// Test code: a failed expectation panics.
+#![allow(clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;

@@ -4,13 +4,15 @@
 //! engines it keeps its state in. Around them: `config` (flags, environment, env file),
 //! `backend` (the user-server client), `pwned` (the breached-password check), `http` (the
 //! public routes), `shell` (interactive mode), `logging` (log output of the binaries) and
-//! `app`, which assembles and runs the server.
+//! `app`, which assembles and runs the server. `fault_storage` is a storage engine with
+//! switchable faults for tests.
 
 pub mod app;
 pub mod backend;
 pub mod client_address;
 pub mod config;
 pub mod faroe;
+pub mod fault_storage;
 pub mod http;
 pub mod logging;
 pub mod pwned;

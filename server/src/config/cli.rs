@@ -58,7 +58,7 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "FAROE_PWNED_PASSWORDS_URL",
-        default: "https://api.pwnedpasswords.com",
+        default: crate::pwned::DEFAULT_BASE_URL,
         description: "base URL of the range API",
     },
     Variable {
@@ -199,6 +199,11 @@ pub fn variables_help() -> String {
     text
 }
 
+/// The command line as `--help` shows it: the flags, then every variable.
+fn command() -> clap::Command {
+    Cli::command().after_help(variables_help())
+}
+
 impl Cli {
     /// Parses the command line, accepting single-dash long flags. Exits on `--help`,
     /// `--version` and usage errors (status 2), as clap does.
@@ -207,9 +212,7 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<OsString>,
     {
-        let matches = Cli::command()
-            .after_help(variables_help())
-            .get_matches_from(normalize_args(args));
+        let matches = command().get_matches_from(normalize_args(args));
         match Cli::from_arg_matches(&matches) {
             Ok(cli) => cli,
             Err(error) => error.exit(),
@@ -281,11 +284,34 @@ mod tests {
         assert_eq!(cli.db_path, Some(PathBuf::from("x.sqlite")));
     }
 
+    /// The line of the rendered `--help` that starts with `name`.
+    fn help_line(help: &str, name: &str) -> String {
+        help.lines()
+            .map(str::trim_start)
+            .find(|line| line.starts_with(name))
+            .unwrap_or_else(|| panic!("--help has no line for {name}:\n{help}"))
+            .to_owned()
+    }
+
     #[test]
-    fn help_mentions_every_variable() {
-        let help = variables_help();
-        for variable in VARIABLES {
-            assert!(help.contains(variable.name), "{}", variable.name);
+    fn help_shows_the_flags_variables_and_their_defaults() {
+        let help = command().render_help().to_string();
+        for (name, default) in [
+            ("FAROE_PORT", "[default: 3777]"),
+            ("FAROE_PRIVATE_PORT", "[default: 8079]"),
+            ("FAROE_SESSION_EXPIRATION", "[default: 2160h]"),
+            (
+                "FAROE_PWNED_PASSWORDS_URL",
+                "[default: https://api.pwnedpasswords.com]",
+            ),
+            ("FAROE_PWNED_PASSWORDS_TIMEOUT", "[default: 3s]"),
+            ("FAROE_USER_SERVER_TIMEOUT", "[default: 5s]"),
+        ] {
+            let line = help_line(&help, name);
+            assert!(line.ends_with(default), "{line:?} lacks {default}");
         }
+        assert!(help_line(&help, "--env-file <PATH>").contains("a missing default file is fine"));
+        assert!(help_line(&help, "--enable-reset").contains("POST /reset"));
+        assert!(help.contains("Exit status: 0 after a clean shutdown"));
     }
 }

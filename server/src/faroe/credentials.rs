@@ -9,9 +9,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// Ids and secrets: 32 lowercase symbols, without `l`, `o`, `0` and `1`.
-const LOWERCASE_ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
+pub const LOWERCASE_ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
 /// Verification codes and temporary passwords: 32 uppercase symbols, without `I`, `O`, `0` and `1`.
-const UPPERCASE_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+pub const UPPERCASE_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 pub const ID_LENGTH: usize = 24;
 pub const SECRET_LENGTH: usize = 24;

@@ -135,8 +135,7 @@ actions! {
 }
 
 fn to_values<T: Serialize>(result: ActionResult<T>) -> ActionResult<serde_json::Value> {
-    let values = result?;
-    serde_json::to_value(values).map_err(super::error::internal)
+    Ok(serde_json::to_value(result?)?)
 }
 
 #[derive(Serialize)]
@@ -181,7 +180,13 @@ impl Faroe {
             }),
             Err(error) => {
                 if let ActionError::Internal(cause) = &error {
-                    span.in_scope(|| tracing::error!(error = %cause, "internal_error"));
+                    span.in_scope(|| {
+                        tracing::error!(
+                            source = cause.source_kind(),
+                            error = %cause.chain(),
+                            "internal_error"
+                        );
+                    });
                 }
                 serde_json::to_string(&Failure {
                     ok: false,

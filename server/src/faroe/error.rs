@@ -1,5 +1,11 @@
 //! What an action can answer besides its values.
 
+use super::email::EmailError;
+use super::passwords::{HashError, StrengthCheckError};
+use super::records::CodecError;
+use super::user::UserStoreError;
+use crate::storage::StorageError;
+
 /// The error codes of the protocol, spelled as on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
@@ -83,14 +89,67 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
+/// A failure inside the server, kept with its source. Answered as `internal_error`;
+/// the endpoint logs the cause chain with the action and its invocation id, and
+/// never sends it.
+#[derive(Debug, thiserror::Error)]
+pub enum InternalError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    UserServer(#[from] UserStoreError),
+    #[error(transparent)]
+    Hashing(#[from] HashError),
+    #[error(transparent)]
+    StrengthCheck(#[from] StrengthCheckError),
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    #[error(transparent)]
+    Email(#[from] EmailError),
+    #[error(transparent)]
+    Response(#[from] serde_json::Error),
+    /// A state the protocol cannot continue from (a counter at its maximum).
+    #[error("{0}")]
+    Invariant(&'static str),
+}
+
+impl InternalError {
+    /// Which dependency failed, for the log line.
+    pub fn source_kind(&self) -> &'static str {
+        match self {
+            InternalError::Storage(_) => "storage",
+            InternalError::UserServer(_) => "user server",
+            InternalError::Hashing(_) => "password hashing",
+            InternalError::StrengthCheck(_) => "password strength check",
+            InternalError::Codec(_) => "record codec",
+            InternalError::Email(_) => "e-mail",
+            InternalError::Response(_) => "response encoding",
+            InternalError::Invariant(_) => "invariant",
+        }
+    }
+
+    /// The message and every source below it, joined by `: `.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+}
+
 /// Why an action did not succeed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum ActionError {
     /// An outcome the contract names; answered as is.
+    #[error("{0}")]
     Code(ErrorCode),
-    /// Storage, the user server or hashing failed. Answered as `internal_error`;
-    /// the cause is logged with the action invocation id, never sent.
-    Internal(String),
+    /// Answered as `internal_error`.
+    #[error(transparent)]
+    Internal(#[from] InternalError),
 }
 
 impl ActionError {
@@ -108,9 +167,52 @@ impl From<ErrorCode> for ActionError {
     }
 }
 
-/// Wraps any failure as `internal_error` with its cause.
-pub fn internal(cause: impl std::fmt::Display) -> ActionError {
-    ActionError::Internal(cause.to_string())
+/// `?` on any source of an internal error gives an `ActionError`.
+macro_rules! internal_sources {
+    ($($source:ty),+) => {
+        $(impl From<$source> for ActionError {
+            fn from(error: $source) -> Self {
+                ActionError::Internal(error.into())
+            }
+        })+
+    };
 }
 
+internal_sources!(
+    StorageError,
+    UserStoreError,
+    HashError,
+    StrengthCheckError,
+    CodecError,
+    EmailError,
+    serde_json::Error
+);
+
 pub type ActionResult<T> = Result<T, ActionError>;
+
+/// For storage and user-server answers where "not found" is an outcome the action
+/// decides on, not a failure: `NotFound` / `UserNotFound` become `None`, every
+/// other error is internal.
+pub trait Found<T> {
+    fn found(self) -> ActionResult<Option<T>>;
+}
+
+impl<T> Found<T> for Result<T, StorageError> {
+    fn found(self) -> ActionResult<Option<T>> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(StorageError::NotFound) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+impl<T> Found<T> for Result<T, UserStoreError> {
+    fn found(self) -> ActionResult<Option<T>> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(UserStoreError::UserNotFound) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+}

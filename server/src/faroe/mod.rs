@@ -44,12 +44,15 @@ pub struct SessionConfig {
     pub user_cache_expiration: Option<Duration>,
 }
 
+/// The default absolute session lifetime: 90 days (`FAROE_SESSION_EXPIRATION=2160h`).
+pub const DEFAULT_SESSION_EXPIRATION: Duration = Duration::from_secs(2160 * 3600);
+
 impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
             inactivity_timeout: Duration::from_secs(30 * 24 * 3600),
             activity_check_interval: Duration::from_secs(60),
-            expiration: Some(Duration::from_secs(2160 * 3600)),
+            expiration: Some(DEFAULT_SESSION_EXPIRATION),
             user_cache_expiration: None,
         }
     }

@@ -1,16 +1,62 @@
 //! The models actions answer with; member order is part of the contract.
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use super::clock::Timestamp;
 use super::records::{
-    FlowRecord, SessionRecord, SigninRecord, SignupRecord, UserDeletionRecord,
+    FlowRecord, SessionRecord, SigninRecord, SignupRecord, TokenRecord, UserDeletionRecord,
     UserEmailAddressUpdateRecord, UserPasswordResetRecord, UserPasswordUpdateRecord,
 };
 
 /// Values of actions that answer none: `{}`.
 #[derive(Debug, Serialize)]
 pub struct NoValues {}
+
+/// Values of the actions that create a record: `{"<member>": model, "<member>_token": token}`.
+pub struct Created<R: TokenRecord> {
+    pub model: R::Model,
+    pub token: String,
+}
+
+impl<R: TokenRecord> Serialize for Created<R> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry(R::MEMBER, &self.model)?;
+        map.serialize_entry(R::TOKEN_MEMBER, &self.token)?;
+        map.end()
+    }
+}
+
+impl<R: TokenRecord> std::fmt::Debug for Created<R> {
+    // The token carries a secret: only the record kind is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Created")
+            .field("kind", &R::MEMBER)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Values of the actions that read a record: `{"<member>": model}`.
+pub struct Values<R: TokenRecord> {
+    pub model: R::Model,
+}
+
+impl<R: FlowRecord> Values<R> {
+    pub fn of(record: &R) -> Self {
+        Values {
+            model: record.model(),
+        }
+    }
+}
+
+impl<R: TokenRecord> Serialize for Values<R> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(R::MEMBER, &self.model)?;
+        map.end()
+    }
+}
 
 #[derive(Debug, Serialize)]
 pub struct Signup {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::clock::{duration_nanos, Timestamp};
 use super::email_address::rate_limit_form;
-use super::error::{internal, ActionResult, ErrorCode};
+use super::error::{ActionResult, ErrorCode, Found};
 use super::records::{decode, encode, BucketRecord};
 use crate::storage::{Storage, StorageError};
 
@@ -43,7 +43,7 @@ impl Bucket {
         }
     }
 
-    fn prefix(self) -> &'static str {
+    pub const fn prefix(self) -> &'static str {
         match self {
             Bucket::UserPassword => "aaaq.",
             Bucket::Email => "aaar.",
@@ -83,10 +83,6 @@ fn expiry_hint(bucket: &BucketRecord, interval: Duration) -> Timestamp {
     Timestamp::from_unix_seconds(bucket.last_refilled_at) + interval * missing
 }
 
-fn storage_failure(error: StorageError) -> super::error::ActionError {
-    internal(format!("rate limit storage: {error}"))
-}
-
 /// Answers `rate_limited` when the bucket is empty; consumes nothing.
 pub async fn check(
     storage: &dyn Storage,
@@ -94,12 +90,10 @@ pub async fn check(
     key: &str,
     now: Timestamp,
 ) -> ActionResult<()> {
-    let entry = match storage.get(&bucket.storage_key(key)).await {
-        Ok(entry) => entry,
-        Err(StorageError::NotFound) => return Ok(()),
-        Err(error) => return Err(storage_failure(error)),
+    let Some(entry) = storage.get(&bucket.storage_key(key)).await.found()? else {
+        return Ok(());
     };
-    let stored: BucketRecord = decode(&entry.value).map_err(internal)?;
+    let stored: BucketRecord = decode(&entry.value)?;
     if refilled(stored, now, bucket.refill_interval()).tokens > 0 {
         Ok(())
     } else {
@@ -117,33 +111,28 @@ pub async fn take(
 ) -> ActionResult<()> {
     let storage_key = bucket.storage_key(key);
     let interval = bucket.refill_interval();
-    let entry = match storage.get(&storage_key).await {
-        Ok(entry) => entry,
-        Err(StorageError::NotFound) => {
-            let fresh = BucketRecord {
-                tokens: CAPACITY - 1,
-                last_refilled_at: now.unix_seconds(),
-            };
-            let value = encode(&fresh).map_err(internal)?;
-            return match storage
-                .add(&storage_key, &value, expiry_hint(&fresh, interval))
-                .await
-            {
-                Ok(()) => Ok(()),
-                Err(StorageError::AlreadyExists) => Err(ErrorCode::InternalConflict.into()),
-                Err(error) => Err(storage_failure(error)),
-            };
-        }
-        Err(error) => return Err(storage_failure(error)),
+    let Some(entry) = storage.get(&storage_key).await.found()? else {
+        let fresh = BucketRecord {
+            tokens: CAPACITY - 1,
+            last_refilled_at: now.unix_seconds(),
+        };
+        let value = encode(&fresh)?;
+        return match storage
+            .add(&storage_key, &value, expiry_hint(&fresh, interval))
+            .await
+        {
+            Err(StorageError::AlreadyExists) => Err(ErrorCode::InternalConflict.into()),
+            result => Ok(result?),
+        };
     };
-    let stored: BucketRecord = decode(&entry.value).map_err(internal)?;
+    let stored: BucketRecord = decode(&entry.value)?;
     let mut current = refilled(stored, now, interval);
     if current.tokens == 0 {
         return Err(ErrorCode::RateLimited.into());
     }
     current.tokens -= 1;
-    let value = encode(&current).map_err(internal)?;
-    match storage
+    let value = encode(&current)?;
+    storage
         .update(
             &storage_key,
             &value,
@@ -151,18 +140,25 @@ pub async fn take(
             entry.counter,
         )
         .await
-    {
-        Ok(()) => Ok(()),
-        Err(StorageError::NotFound) => Err(ErrorCode::InternalConflict.into()),
-        Err(error) => Err(storage_failure(error)),
-    }
+        .found()?
+        .ok_or(ErrorCode::InternalConflict)?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fault_storage::FaultyStorage;
     use crate::storage::MemoryStorage;
     use std::sync::Arc;
+    use tokio::sync::Barrier;
+
+    /// The answer as the client sees it.
+    async fn answer(
+        result: impl std::future::Future<Output = ActionResult<()>>,
+    ) -> Result<(), ErrorCode> {
+        result.await.map_err(|error| error.code())
+    }
 
     const MINUTE: i64 = 60;
 
@@ -183,17 +179,17 @@ mod tests {
     async fn a_new_bucket_allows_exactly_the_capacity() {
         let storage = MemoryStorage::new();
         assert_eq!(
-            check(&storage, Bucket::UserPassword, "u", at(0)).await,
+            answer(check(&storage, Bucket::UserPassword, "u", at(0))).await,
             Ok(())
         );
         assert_eq!(takes_allowed(&storage, at(0)).await, 5);
         assert_eq!(
-            take(&storage, Bucket::UserPassword, "u", at(0)).await,
-            Err(ErrorCode::RateLimited.into())
+            answer(take(&storage, Bucket::UserPassword, "u", at(0))).await,
+            Err(ErrorCode::RateLimited)
         );
         assert_eq!(
-            check(&storage, Bucket::UserPassword, "u", at(0)).await,
-            Err(ErrorCode::RateLimited.into())
+            answer(check(&storage, Bucket::UserPassword, "u", at(0))).await,
+            Err(ErrorCode::RateLimited)
         );
         // Other keys and other buckets are separate.
         assert!(take(&storage, Bucket::UserPassword, "v", at(0))
@@ -262,8 +258,8 @@ mod tests {
         for _ in 0..5 {
             assert!(take(&storage, Bucket::Email, "a@b", at(0)).await.is_ok());
         }
-        let denied = take(&storage, Bucket::Email, "a@b", at(29 * MINUTE)).await;
-        assert_eq!(denied, Err(ErrorCode::RateLimited.into()));
+        let denied = answer(take(&storage, Bucket::Email, "a@b", at(29 * MINUTE))).await;
+        assert_eq!(denied, Err(ErrorCode::RateLimited));
         assert!(take(&storage, Bucket::Email, "a@b", at(30 * MINUTE))
             .await
             .is_ok());
@@ -283,8 +279,8 @@ mod tests {
                 assert!(take(&storage, bucket, variant, at(0)).await.is_ok());
             }
             assert_eq!(
-                take(&storage, bucket, "victim@EXAMPLE.com.", at(0)).await,
-                Err(ErrorCode::RateLimited.into()),
+                answer(take(&storage, bucket, "victim@EXAMPLE.com.", at(0))).await,
+                Err(ErrorCode::RateLimited),
                 "{bucket:?}"
             );
             assert!(take(&storage, bucket, "other@example.com", at(0))
@@ -316,31 +312,47 @@ mod tests {
         assert_eq!(storage.purge_expired(at(2 * MINUTE + 1)).await, Ok(1));
     }
 
-    #[tokio::test]
+    /// Every taker reads the bucket, then all wait at a barrier inside the store's
+    /// read before any writes: all of them write based on the same read, on
+    /// several worker threads. Only the counter guard stops them all succeeding.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_takes_never_hand_out_more_than_the_capacity() {
-        let storage = Arc::new(MemoryStorage::new());
+        const TAKERS: usize = 8;
+        let storage = Arc::new(FaultyStorage::new());
         assert!(take(storage.as_ref(), Bucket::UserPassword, "u", at(0))
             .await
             .is_ok());
-        let attempts: Vec<_> = (0..20)
+        let barrier = Arc::new(Barrier::new(TAKERS));
+        storage.hold_reads_at(Arc::clone(&barrier));
+        let attempts: Vec<_> = (0..TAKERS)
             .map(|_| {
                 let storage = Arc::clone(&storage);
                 tokio::spawn(async move {
-                    take(storage.as_ref(), Bucket::UserPassword, "u", at(0)).await
+                    answer(take(storage.as_ref(), Bucket::UserPassword, "u", at(0))).await
                 })
             })
             .collect();
-        let mut allowed = 0;
+        let mut outcomes = Vec::new();
         for attempt in attempts {
-            match attempt.await.expect("task") {
-                Ok(()) => allowed += 1,
-                Err(error) => assert!(matches!(
-                    error.code(),
-                    ErrorCode::RateLimited | ErrorCode::InternalConflict
-                )),
-            }
+            outcomes.push(attempt.await.expect("task"));
         }
-        assert!(allowed <= 4, "{allowed} takes allowed after one");
-        assert_eq!(takes_allowed(&storage, at(0)).await, 4 - allowed);
+        storage.release_reads();
+        // All read the same four tokens: exactly one write wins, the rest lost the race.
+        let allowed = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+        assert_eq!(allowed, 1, "{outcomes:?}");
+        assert!(
+            outcomes
+                .iter()
+                .all(|outcome| matches!(outcome, Ok(()) | Err(ErrorCode::InternalConflict))),
+            "{outcomes:?}"
+        );
+        let mut left = 0;
+        while take(storage.as_ref(), Bucket::UserPassword, "u", at(0))
+            .await
+            .is_ok()
+        {
+            left += 1;
+        }
+        assert_eq!(left, 3, "five tokens: one before the race, one in it");
     }
 }

@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::Timestamp;
 use super::credentials::SecretHash;
+use super::error::ErrorCode;
+use super::models::{
+    Session, Signin, Signup, UserDeletion, UserEmailAddressUpdate, UserPasswordReset,
+    UserPasswordUpdate,
+};
 use super::user::{PasswordHash, User};
 
 const FORMAT_VERSION: u8 = 1;
@@ -43,6 +48,12 @@ pub fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, CodecError> {
 /// A record stored under `PREFIX` + its id and reached through a `<id>.<secret>` token.
 pub trait TokenRecord: Serialize + DeserializeOwned + Send + Sync {
     const PREFIX: &'static str;
+    /// The member naming its model in action values (`"signup"`); the token member
+    /// is this name with `_token` appended (`"signup_token"`).
+    const MEMBER: &'static str;
+    const TOKEN_MEMBER: &'static str;
+    /// What actions answer with for it.
+    type Model: Serialize;
     fn secret_hash(&self) -> &SecretHash;
 }
 
@@ -60,7 +71,10 @@ pub enum LifetimeEnd {
 pub trait FlowRecord: TokenRecord {
     const LIFETIME: Duration;
     const LIFETIME_END: LifetimeEnd;
+    /// What a token that names no usable record of this kind answers.
+    const INVALID_TOKEN: ErrorCode;
     fn created_at(&self) -> Timestamp;
+    fn model(&self) -> Self::Model;
 
     fn expires_at(&self) -> Timestamp {
         self.created_at() + Self::LIFETIME
@@ -87,13 +101,17 @@ pub trait SessionBoundRecord: UserFlowRecord {
 }
 
 /// Implements the record traits for one record type from the facts written at its
-/// use: its prefix, its lifetime and how that ends, whether a session owns it, and when
-/// a user change voids it. The accessors (`secret_hash`, `created_at`, `user_id`,
+/// use: its prefix, its model and the member naming it, its lifetime and how that
+/// ends, the code a bad token answers, whether a session owns it, and when a user
+/// change voids it. The accessors (`secret_hash`, `created_at`, `user_id`,
 /// `session_id`) are the same for every record: they read the fields of those names.
 macro_rules! record {
-    ($record:ident { prefix: $prefix:literal $(,)? }) => {
+    ($record:ident { prefix: $prefix:literal, model: $model:ident $member:literal $(,)? }) => {
         impl TokenRecord for $record {
             const PREFIX: &'static str = $prefix;
+            const MEMBER: &'static str = $member;
+            const TOKEN_MEMBER: &'static str = concat!($member, "_token");
+            type Model = $model;
             fn secret_hash(&self) -> &SecretHash {
                 &self.secret_hash
             }
@@ -101,25 +119,39 @@ macro_rules! record {
     };
     ($record:ident {
         prefix: $prefix:literal,
+        model: $model:ident $member:literal,
         lifetime: $lifetime:expr,
-        end: $end:expr $(,)?
+        end: $end:expr,
+        invalid_token: $invalid_token:ident $(,)?
     }) => {
-        record!($record { prefix: $prefix });
+        record!($record { prefix: $prefix, model: $model $member });
         impl FlowRecord for $record {
             const LIFETIME: Duration = $lifetime;
             const LIFETIME_END: LifetimeEnd = $end;
+            const INVALID_TOKEN: ErrorCode = ErrorCode::$invalid_token;
             fn created_at(&self) -> Timestamp {
                 Timestamp::from_unix_seconds(self.created_at)
+            }
+            fn model(&self) -> $model {
+                $model::from(self)
             }
         }
     };
     ($record:ident {
         prefix: $prefix:literal,
+        model: $model:ident $member:literal,
         lifetime: $lifetime:expr,
         end: $end:expr,
+        invalid_token: $invalid_token:ident,
         fn is_stale_for $($is_stale_for:tt)*
     }) => {
-        record!($record { prefix: $prefix, lifetime: $lifetime, end: $end });
+        record!($record {
+            prefix: $prefix,
+            model: $model $member,
+            lifetime: $lifetime,
+            end: $end,
+            invalid_token: $invalid_token,
+        });
         impl UserFlowRecord for $record {
             fn user_id(&self) -> &str {
                 &self.user_id
@@ -129,15 +161,19 @@ macro_rules! record {
     };
     ($record:ident {
         prefix: $prefix:literal,
+        model: $model:ident $member:literal,
         lifetime: $lifetime:expr,
         end: $end:expr,
+        invalid_token: $invalid_token:ident,
         bound_to_session,
         fn is_stale_for $($is_stale_for:tt)*
     }) => {
         record!($record {
             prefix: $prefix,
+            model: $model $member,
             lifetime: $lifetime,
             end: $end,
+            invalid_token: $invalid_token,
             fn is_stale_for $($is_stale_for)*
         });
         impl SessionBoundRecord for $record {
@@ -165,7 +201,7 @@ pub struct SessionRecord {
     pub user_sessions_counter: i32,
 }
 
-record!(SessionRecord { prefix: "aaah." });
+record!(SessionRecord { prefix: "aaah.", model: Session "session" });
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignupRecord {
@@ -180,8 +216,10 @@ pub struct SignupRecord {
 
 record!(SignupRecord {
     prefix: "aaai.",
+    model: Signup "signup",
     lifetime: Duration::from_secs(20 * MINUTE),
     end: LifetimeEnd::Exclusive,
+    invalid_token: InvalidSignupToken,
 });
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,8 +235,10 @@ pub struct SigninRecord {
 
 record!(SigninRecord {
     prefix: "aaaj.",
+    model: Signin "signin",
     lifetime: Duration::from_secs(10 * MINUTE),
     end: LifetimeEnd::Exclusive,
+    invalid_token: InvalidSigninToken,
     fn is_stale_for(&self, user: &User) -> bool {
         self.user_password_hash_counter != user.password_hash_counter
             || self.user_disabled_counter != user.disabled_counter
@@ -223,8 +263,10 @@ pub struct UserEmailAddressUpdateRecord {
 
 record!(UserEmailAddressUpdateRecord {
     prefix: "aaak.",
+    model: UserEmailAddressUpdate "user_email_address_update",
     lifetime: Duration::from_secs(20 * MINUTE),
     end: LifetimeEnd::Inclusive,
+    invalid_token: InvalidUserEmailAddressUpdateToken,
     bound_to_session,
     fn is_stale_for(&self, user: &User) -> bool {
         self.user_password_hash_counter != user.password_hash_counter
@@ -248,8 +290,10 @@ pub struct UserPasswordUpdateRecord {
 
 record!(UserPasswordUpdateRecord {
     prefix: "aaam.",
+    model: UserPasswordUpdate "user_password_update",
     lifetime: Duration::from_secs(10 * MINUTE),
     end: LifetimeEnd::Inclusive,
+    invalid_token: InvalidPasswordUpdateToken,
     bound_to_session,
     fn is_stale_for(&self, user: &User) -> bool {
         self.user_password_hash_counter != user.password_hash_counter
@@ -271,8 +315,10 @@ pub struct UserDeletionRecord {
 
 record!(UserDeletionRecord {
     prefix: "aaap.",
+    model: UserDeletion "user_deletion",
     lifetime: Duration::from_secs(10 * MINUTE),
     end: LifetimeEnd::Inclusive,
+    invalid_token: InvalidUserDeletionToken,
     bound_to_session,
     fn is_stale_for(&self, user: &User) -> bool {
         self.user_password_hash_counter != user.password_hash_counter
@@ -296,8 +342,10 @@ pub struct UserPasswordResetRecord {
 
 record!(UserPasswordResetRecord {
     prefix: "aaan.",
+    model: UserPasswordReset "user_password_reset",
     lifetime: Duration::from_secs(20 * MINUTE),
     end: LifetimeEnd::Exclusive,
+    invalid_token: InvalidUserPasswordResetToken,
     // The password-hash counter counts too: a reset made before a password change
     // must not survive it.
     fn is_stale_for(&self, user: &User) -> bool {

@@ -16,7 +16,7 @@ use super::passwords::{
 };
 use super::user::{PasswordHash, User, UserStore, UserStoreError};
 use super::{Faroe, SessionConfig};
-use crate::storage::{Entry, MemoryStorage, Storage, StorageError};
+pub use crate::fault_storage::{FaultyStorage, StorageOp};
 
 /// Cheap Argon2id parameters: tests hash in microseconds. The algorithm ids differ
 /// from production, which the core does not care about.
@@ -304,112 +304,6 @@ impl PasswordStrengthChecker for FakeStrength {
             return Err(StrengthCheckError("range API unreachable".into()));
         }
         Ok(lock(&self.weak).iter().any(|weak| weak == password))
-    }
-}
-
-// ---------------------------------------------------------------- storage
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StorageOp {
-    Get,
-    Add,
-    Update,
-    Delete,
-}
-
-struct StorageFault {
-    op: StorageOp,
-    key_prefix: String,
-    /// Matching calls let through before the fault starts.
-    skip: usize,
-    error: StorageError,
-}
-
-/// Memory storage with switchable faults, to force failures and lost races.
-#[derive(Default)]
-pub struct FaultyStorage {
-    inner: MemoryStorage,
-    faults: Mutex<Vec<StorageFault>>,
-}
-
-impl FaultyStorage {
-    /// From now on, `op` on keys starting with `key_prefix` answers `error`, after
-    /// letting `skip` matching calls through.
-    pub fn fail(&self, op: StorageOp, key_prefix: &str, skip: usize, error: StorageError) {
-        lock(&self.faults).push(StorageFault {
-            op,
-            key_prefix: key_prefix.to_owned(),
-            skip,
-            error,
-        });
-    }
-
-    pub fn clear_faults(&self) {
-        lock(&self.faults).clear();
-    }
-
-    /// Keys currently stored with `prefix`.
-    pub fn count(&self, prefix: &str) -> usize {
-        self.inner
-            .keys()
-            .iter()
-            .filter(|k| k.starts_with(prefix))
-            .count()
-    }
-
-    pub fn keys(&self) -> Vec<String> {
-        self.inner.keys()
-    }
-
-    fn check(&self, op: StorageOp, key: &str) -> Result<(), StorageError> {
-        let mut faults = lock(&self.faults);
-        for fault in faults.iter_mut() {
-            if fault.op == op && key.starts_with(&fault.key_prefix) {
-                if fault.skip > 0 {
-                    fault.skip -= 1;
-                    continue;
-                }
-                return Err(fault.error.clone());
-            }
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl Storage for FaultyStorage {
-    async fn get(&self, key: &str) -> Result<Entry, StorageError> {
-        self.check(StorageOp::Get, key)?;
-        self.inner.get(key).await
-    }
-    async fn add(
-        &self,
-        key: &str,
-        value: &[u8],
-        expires_at: Timestamp,
-    ) -> Result<(), StorageError> {
-        self.check(StorageOp::Add, key)?;
-        self.inner.add(key, value, expires_at).await
-    }
-    async fn update(
-        &self,
-        key: &str,
-        value: &[u8],
-        expires_at: Timestamp,
-        counter: i64,
-    ) -> Result<(), StorageError> {
-        self.check(StorageOp::Update, key)?;
-        self.inner.update(key, value, expires_at, counter).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StorageError> {
-        self.check(StorageOp::Delete, key)?;
-        self.inner.delete(key).await
-    }
-    async fn clear(&self) -> Result<(), StorageError> {
-        self.inner.clear().await
-    }
-    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StorageError> {
-        self.inner.purge_expired(now).await
     }
 }
 

@@ -45,12 +45,9 @@ pub fn spawn_purge_task(
 mod tests {
     use super::*;
 
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use async_trait::async_trait;
-
     use crate::faroe::clock::{ManualClock, Timestamp};
-    use crate::storage::{Entry, MemoryStorage, StorageError};
+    use crate::fault_storage::{FaultyStorage, StorageOp};
+    use crate::storage::{MemoryStorage, StorageError};
 
     const PERIOD: Duration = Duration::from_secs(60);
 
@@ -93,50 +90,23 @@ mod tests {
         task.abort();
     }
 
-    /// Fails every purge, counting the attempts.
-    #[derive(Default)]
-    struct FailingStorage {
-        purges: AtomicUsize,
-    }
-
-    #[async_trait]
-    impl Storage for FailingStorage {
-        async fn get(&self, _: &str) -> Result<Entry, StorageError> {
-            Err(StorageError::NotFound)
-        }
-        async fn add(&self, _: &str, _: &[u8], _: Timestamp) -> Result<(), StorageError> {
-            Ok(())
-        }
-        async fn update(
-            &self,
-            _: &str,
-            _: &[u8],
-            _: Timestamp,
-            _: i64,
-        ) -> Result<(), StorageError> {
-            Ok(())
-        }
-        async fn delete(&self, _: &str) -> Result<(), StorageError> {
-            Ok(())
-        }
-        async fn clear(&self) -> Result<(), StorageError> {
-            Ok(())
-        }
-        async fn purge_expired(&self, _: Timestamp) -> Result<u64, StorageError> {
-            self.purges.fetch_add(1, Ordering::SeqCst);
-            Err(StorageError::Failure("disk on fire".into()))
-        }
+    /// Storage whose every purge fails; it counts the attempts.
+    fn unpurgeable() -> Arc<FaultyStorage> {
+        let storage = FaultyStorage::new();
+        let failure = StorageError::Failure("disk on fire".into());
+        storage.fail(StorageOp::Purge, "", 0, failure);
+        Arc::new(storage)
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_failed_purge_is_retried_next_period() {
-        let storage = Arc::new(FailingStorage::default());
+        let storage = unpurgeable();
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_seconds(0)));
         let task = spawn_purge_task(storage.clone(), clock, PERIOD);
         for expected in 1..=3 {
             tokio::time::advance(PERIOD).await;
             let_tasks_run().await;
-            assert_eq!(storage.purges.load(Ordering::SeqCst), expected);
+            assert_eq!(storage.calls(StorageOp::Purge), expected);
         }
         assert!(!task.is_finished());
         task.abort();
@@ -144,14 +114,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_zero_period_is_raised_to_the_minimum() {
-        let storage = Arc::new(FailingStorage::default());
+        let storage = unpurgeable();
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_seconds(0)));
         let task = spawn_purge_task(storage.clone(), clock, Duration::ZERO);
         let_tasks_run().await;
-        assert_eq!(storage.purges.load(Ordering::SeqCst), 0);
+        assert_eq!(storage.calls(StorageOp::Purge), 0);
         tokio::time::advance(MIN_PERIOD).await;
         let_tasks_run().await;
-        assert_eq!(storage.purges.load(Ordering::SeqCst), 1);
+        assert_eq!(storage.calls(StorageOp::Purge), 1);
         task.abort();
     }
 }

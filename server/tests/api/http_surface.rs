@@ -3,9 +3,9 @@
 use reqwest::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tiauth_faroe::faroe::clock::Timestamp;
+use tiauth_faroe::fault_storage::{FaultyStorage, StorageOp};
 use tiauth_faroe::http::BODY_LIMIT_BYTES;
-use tiauth_faroe::storage::{Entry, StorageError};
+use tiauth_faroe::storage::StorageError;
 
 use crate::helpers::{
     error_code, is_ok, mount_empty_user_server, spawn_app, spawn_app_with,
@@ -368,47 +368,12 @@ async fn requests_in_flight_finish_when_the_server_stops() {
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
 
-/// Storage whose `clear` always fails.
-struct UnclearableStorage(tiauth_faroe::storage::MemoryStorage);
-
-#[async_trait::async_trait]
-impl tiauth_faroe::storage::Storage for UnclearableStorage {
-    async fn get(&self, key: &str) -> Result<Entry, StorageError> {
-        self.0.get(key).await
-    }
-    async fn add(
-        &self,
-        key: &str,
-        value: &[u8],
-        expires_at: Timestamp,
-    ) -> Result<(), StorageError> {
-        self.0.add(key, value, expires_at).await
-    }
-    async fn update(
-        &self,
-        key: &str,
-        value: &[u8],
-        expires_at: Timestamp,
-        counter: i64,
-    ) -> Result<(), StorageError> {
-        self.0.update(key, value, expires_at, counter).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StorageError> {
-        self.0.delete(key).await
-    }
-    async fn clear(&self) -> Result<(), StorageError> {
-        Err(StorageError::Failure("the disk is read-only".to_owned()))
-    }
-    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StorageError> {
-        self.0.purge_expired(now).await
-    }
-}
-
 #[tokio::test]
 async fn a_failed_reset_answers_500() {
-    let storage = std::sync::Arc::new(UnclearableStorage(
-        tiauth_faroe::storage::MemoryStorage::new(),
-    ));
+    let storage = FaultyStorage::new();
+    let read_only = StorageError::Failure("the disk is read-only".to_owned());
+    storage.fail(StorageOp::Clear, "", 0, read_only);
+    let storage = std::sync::Arc::new(storage);
     let app = spawn_app_with_overrides(
         |config| config.enable_reset = true,
         tiauth_faroe::app::Overrides {

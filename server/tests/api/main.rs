@@ -1,6 +1,9 @@
 //! Integration tests of the `tiauth` server: the real app on port 0 with wiremock as the
 //! user server, and the `tiauth` binary run as a process.
 
+// Test code: a failed expectation panics.
+#![allow(clippy::expect_used, clippy::panic)]
+
 mod helpers;
 mod http_surface;
 mod process;

@@ -1,46 +1,17 @@
 //! Account deletion: a signed-in user proves their identity with their password,
 //! and the user is deleted.
 
-use serde::Serialize;
-
-use super::{ensure, key_of, NewCredential, Stored, UserCheck};
-use crate::faroe::error::{internal, ActionResult, ErrorCode};
-use crate::faroe::models::{NoValues, UserDeletion};
+use super::{ensure, key_of, NewCredential, Removal, UserCheck};
+use crate::faroe::error::{ActionResult, ErrorCode, Found};
+use crate::faroe::models::{Created, NoValues, Values};
 use crate::faroe::records::{FlowRecord, UserDeletionRecord};
-use crate::faroe::user::{User, UserStoreError};
 use crate::faroe::Faroe;
 
-#[derive(Debug, Serialize)]
-pub struct UserDeletionCreated {
-    pub user_deletion: UserDeletion,
-    pub user_deletion_token: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct UserDeletionValues {
-    pub user_deletion: UserDeletion,
-}
-
 impl Faroe {
-    async fn valid_user_deletion(
-        &self,
-        session_token: &str,
-        deletion_token: &str,
-        session_user: UserCheck,
-    ) -> ActionResult<(Stored<UserDeletionRecord>, User)> {
-        self.validate_session_flow(
-            session_token,
-            deletion_token,
-            ErrorCode::InvalidUserDeletionToken,
-            session_user,
-        )
-        .await
-    }
-
     pub async fn create_user_deletion(
         &self,
         session_token: &str,
-    ) -> ActionResult<UserDeletionCreated> {
+    ) -> ActionResult<Created<UserDeletionRecord>> {
         let (session, user) = self.validate_session_and_user(session_token).await?;
         let credential = NewCredential::generate();
         let record = UserDeletionRecord {
@@ -55,9 +26,9 @@ impl Faroe {
         };
         let key = key_of::<UserDeletionRecord>(&record.id);
         self.insert(&key, &record, record.expires_at()).await?;
-        Ok(UserDeletionCreated {
-            user_deletion: UserDeletion::from(&record),
-            user_deletion_token: credential.token,
+        Ok(Created {
+            model: record.model(),
+            token: credential.token,
         })
     }
 
@@ -65,13 +36,15 @@ impl Faroe {
         &self,
         session_token: &str,
         user_deletion_token: &str,
-    ) -> ActionResult<UserDeletionValues> {
+    ) -> ActionResult<Values<UserDeletionRecord>> {
         let (stored, _) = self
-            .valid_user_deletion(session_token, user_deletion_token, UserCheck::CacheAllowed)
+            .valid_session_flow::<UserDeletionRecord>(
+                session_token,
+                user_deletion_token,
+                UserCheck::CacheAllowed,
+            )
             .await?;
-        Ok(UserDeletionValues {
-            user_deletion: UserDeletion::from(&stored.record),
-        })
+        Ok(Values::of(&stored.record))
     }
 
     pub async fn delete_user_deletion(
@@ -80,11 +53,13 @@ impl Faroe {
         user_deletion_token: &str,
     ) -> ActionResult<NoValues> {
         let (stored, _) = self
-            .valid_user_deletion(session_token, user_deletion_token, UserCheck::CacheAllowed)
+            .valid_session_flow::<UserDeletionRecord>(
+                session_token,
+                user_deletion_token,
+                UserCheck::CacheAllowed,
+            )
             .await?;
-        self.delete_record(&stored.key, ErrorCode::InvalidUserDeletionToken)
-            .await?;
-        Ok(NoValues {})
+        self.delete_flow(stored).await
     }
 
     pub async fn verify_user_deletion_user_password(
@@ -94,18 +69,20 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let (stored, user) = self
-            .valid_user_deletion(session_token, user_deletion_token, UserCheck::Always)
+            .valid_session_flow::<UserDeletionRecord>(
+                session_token,
+                user_deletion_token,
+                UserCheck::Always,
+            )
             .await?;
-        self.verify_password_step::<UserDeletionRecord>(
-            &stored,
+        self.verify_password_step(
+            stored,
             &user,
             password,
-            stored.record.user_identity_verified,
             ErrorCode::UserIdentityAlreadyVerified,
             |deletion| &mut deletion.user_identity_verified,
         )
-        .await?;
-        Ok(NoValues {})
+        .await
     }
 
     /// Deletes the user. Their sessions stay stored and each fails its next use.
@@ -115,18 +92,22 @@ impl Faroe {
         user_deletion_token: &str,
     ) -> ActionResult<NoValues> {
         let (stored, _) = self
-            .valid_user_deletion(session_token, user_deletion_token, UserCheck::CacheAllowed)
+            .valid_session_flow::<UserDeletionRecord>(
+                session_token,
+                user_deletion_token,
+                UserCheck::CacheAllowed,
+            )
             .await?;
         ensure(
             stored.record.user_identity_verified,
             ErrorCode::UserIdentityNotVerified,
         )?;
-        match self.users.delete_user(&stored.record.user_id).await {
-            Ok(()) => {}
-            Err(UserStoreError::UserNotFound) => return Err(ErrorCode::InternalConflict.into()),
-            Err(error) => return Err(internal(error)),
-        }
-        self.discard_logged(&stored.key).await;
+        self.users
+            .delete_user(&stored.record.user_id)
+            .await
+            .found()?
+            .ok_or(ErrorCode::InternalConflict)?;
+        self.remove(&stored.key, Removal::Finished).await?;
         Ok(NoValues {})
     }
 }

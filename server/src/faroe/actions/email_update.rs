@@ -1,28 +1,15 @@
 //! E-mail address update: a signed-in user verifies a new address with a code sent
 //! there, proves their identity with their password, and the address changes.
 
-use serde::Serialize;
-
-use super::{ensure, ensure_counter_can_move, key_of, set_flag, NewCredential, Stored, UserCheck};
+use super::{ensure, ensure_counter_can_move, key_of, set_flag, NewCredential, Removal, UserCheck};
 use crate::faroe::credentials::generate_verification_code;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
-use crate::faroe::error::{internal, ActionResult, ErrorCode};
-use crate::faroe::models::{NoValues, UserEmailAddressUpdate};
+use crate::faroe::error::{ActionResult, ErrorCode, Found};
+use crate::faroe::models::{Created, NoValues, Values};
 use crate::faroe::records::{FlowRecord, UserEmailAddressUpdateRecord};
 use crate::faroe::user::{User, UserStoreError};
 use crate::faroe::Faroe;
-
-#[derive(Debug, Serialize)]
-pub struct UserEmailAddressUpdateCreated {
-    pub user_email_address_update: UserEmailAddressUpdate,
-    pub user_email_address_update_token: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct UserEmailAddressUpdateValues {
-    pub user_email_address_update: UserEmailAddressUpdate,
-}
 
 fn verification_email(update: &UserEmailAddressUpdateRecord, user: &User) -> Email {
     Email::EmailUpdateVerification {
@@ -33,25 +20,11 @@ fn verification_email(update: &UserEmailAddressUpdateRecord, user: &User) -> Ema
 }
 
 impl Faroe {
-    async fn valid_email_address_update(
-        &self,
-        session_token: &str,
-        update_token: &str,
-    ) -> ActionResult<(Stored<UserEmailAddressUpdateRecord>, User)> {
-        self.validate_session_flow(
-            session_token,
-            update_token,
-            ErrorCode::InvalidUserEmailAddressUpdateToken,
-            UserCheck::CacheAllowed,
-        )
-        .await
-    }
-
     pub async fn create_user_email_address_update(
         &self,
         session_token: &str,
         new_email_address: &str,
-    ) -> ActionResult<UserEmailAddressUpdateCreated> {
+    ) -> ActionResult<Created<UserEmailAddressUpdateRecord>> {
         // The address is checked before the session, as the contract orders it.
         ensure(
             is_valid_email_address(new_email_address),
@@ -60,15 +33,12 @@ impl Faroe {
         let (session, user) = self.validate_session_and_user(session_token).await?;
         ensure_counter_can_move(user.email_address_counter)?;
         // The user's own current address counts as used too.
-        match self
+        let existing = self
             .users
             .get_user_by_email_address(new_email_address)
             .await
-        {
-            Ok(_) => return Err(ErrorCode::EmailAddressAlreadyUsed.into()),
-            Err(UserStoreError::UserNotFound) => {}
-            Err(error) => return Err(internal(error)),
-        }
+            .found()?;
+        ensure(existing.is_none(), ErrorCode::EmailAddressAlreadyUsed)?;
         self.spend_code_email_tokens(new_email_address).await?;
 
         let credential = NewCredential::generate();
@@ -90,9 +60,9 @@ impl Faroe {
         self.insert(&key, &record, record.expires_at()).await?;
         self.send_code_email(&verification_email(&record, &user), Some(&key))
             .await?;
-        Ok(UserEmailAddressUpdateCreated {
-            user_email_address_update: UserEmailAddressUpdate::from(&record),
-            user_email_address_update_token: credential.token,
+        Ok(Created {
+            model: record.model(),
+            token: credential.token,
         })
     }
 
@@ -100,13 +70,15 @@ impl Faroe {
         &self,
         session_token: &str,
         user_email_address_update_token: &str,
-    ) -> ActionResult<UserEmailAddressUpdateValues> {
+    ) -> ActionResult<Values<UserEmailAddressUpdateRecord>> {
         let (stored, _) = self
-            .valid_email_address_update(session_token, user_email_address_update_token)
+            .valid_session_flow::<UserEmailAddressUpdateRecord>(
+                session_token,
+                user_email_address_update_token,
+                UserCheck::CacheAllowed,
+            )
             .await?;
-        Ok(UserEmailAddressUpdateValues {
-            user_email_address_update: UserEmailAddressUpdate::from(&stored.record),
-        })
+        Ok(Values::of(&stored.record))
     }
 
     pub async fn delete_user_email_address_update(
@@ -115,11 +87,13 @@ impl Faroe {
         user_email_address_update_token: &str,
     ) -> ActionResult<NoValues> {
         let (stored, _) = self
-            .valid_email_address_update(session_token, user_email_address_update_token)
+            .valid_session_flow::<UserEmailAddressUpdateRecord>(
+                session_token,
+                user_email_address_update_token,
+                UserCheck::CacheAllowed,
+            )
             .await?;
-        self.delete_record(&stored.key, ErrorCode::InvalidUserEmailAddressUpdateToken)
-            .await?;
-        Ok(NoValues {})
+        self.delete_flow(stored).await
     }
 
     /// Sends the update's code again (the same code: one code per update).
@@ -129,7 +103,11 @@ impl Faroe {
         user_email_address_update_token: &str,
     ) -> ActionResult<NoValues> {
         let (stored, user) = self
-            .valid_email_address_update(session_token, user_email_address_update_token)
+            .valid_session_flow::<UserEmailAddressUpdateRecord>(
+                session_token,
+                user_email_address_update_token,
+                UserCheck::CacheAllowed,
+            )
             .await?;
         let update = &stored.record;
         ensure(
@@ -150,7 +128,11 @@ impl Faroe {
         email_address_verification_code: &str,
     ) -> ActionResult<NoValues> {
         let (stored, _) = self
-            .valid_email_address_update(session_token, user_email_address_update_token)
+            .valid_session_flow::<UserEmailAddressUpdateRecord>(
+                session_token,
+                user_email_address_update_token,
+                UserCheck::CacheAllowed,
+            )
             .await?;
         let update = &stored.record;
         ensure(
@@ -178,22 +160,24 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let (stored, user) = self
-            .valid_email_address_update(session_token, user_email_address_update_token)
+            .valid_session_flow::<UserEmailAddressUpdateRecord>(
+                session_token,
+                user_email_address_update_token,
+                UserCheck::CacheAllowed,
+            )
             .await?;
         ensure(
             stored.record.new_email_address_verified,
             ErrorCode::EmailAddressNotVerified,
         )?;
-        self.verify_password_step::<UserEmailAddressUpdateRecord>(
-            &stored,
+        self.verify_password_step(
+            stored,
             &user,
             password,
-            stored.record.user_identity_verified,
             ErrorCode::UserIdentityAlreadyVerified,
             |update| &mut update.user_identity_verified,
         )
-        .await?;
-        Ok(NoValues {})
+        .await
     }
 
     /// Changes the address; the old address is told. Sessions stay valid.
@@ -203,7 +187,11 @@ impl Faroe {
         user_email_address_update_token: &str,
     ) -> ActionResult<NoValues> {
         let (stored, user) = self
-            .valid_email_address_update(session_token, user_email_address_update_token)
+            .valid_session_flow::<UserEmailAddressUpdateRecord>(
+                session_token,
+                user_email_address_update_token,
+                UserCheck::CacheAllowed,
+            )
             .await?;
         let update = &stored.record;
         ensure(
@@ -214,26 +202,22 @@ impl Faroe {
             update.user_identity_verified,
             ErrorCode::UserIdentityNotVerified,
         )?;
-        match self
+        let updated = self
             .users
             .update_user_email_address(
                 &update.user_id,
                 &update.new_email_address,
                 user.email_address_counter,
             )
-            .await
-        {
-            Ok(()) => {}
-            Err(UserStoreError::EmailAddressAlreadyUsed) => {
-                // Someone took the address meanwhile: this update can never finish.
-                self.discard_logged(&stored.key).await;
-                return Err(ErrorCode::InvalidUserEmailAddressUpdateToken.into());
-            }
-            Err(UserStoreError::UserNotFound) => return Err(ErrorCode::InternalConflict.into()),
-            Err(error) => return Err(internal(error)),
+            .await;
+        if let Err(UserStoreError::EmailAddressAlreadyUsed) = updated {
+            // Someone took the address meanwhile: this update can never finish.
+            self.remove(&stored.key, Removal::Finished).await?;
+            return Err(ErrorCode::InvalidUserEmailAddressUpdateToken.into());
         }
+        updated.found()?.ok_or(ErrorCode::InternalConflict)?;
         let updated_at = self.now();
-        self.discard_logged(&stored.key).await;
+        self.remove(&stored.key, Removal::Finished).await?;
         self.send_notification(&Email::EmailUpdated {
             email_address: user.email_address,
             display_name: user.display_name,

@@ -12,12 +12,12 @@ pub mod signup;
 use super::clock::Timestamp;
 use super::credentials::{self, constant_time_eq, format_token, parse_token, SecretHash};
 use super::email::Email;
-use super::error::{internal, ActionError, ActionResult, ErrorCode};
+use super::error::{ActionResult, ErrorCode, Found, InternalError};
+use super::models::NoValues;
 use super::rate_limit::{self, Bucket};
 use super::records::{decode, encode, FlowRecord, SessionBoundRecord, TokenRecord, UserFlowRecord};
-use super::user::{PasswordHash, User, UserStoreError};
+use super::user::{PasswordHash, User};
 use super::Faroe;
-use crate::storage::StorageError;
 
 pub(crate) use session::UserCheck;
 
@@ -48,6 +48,18 @@ impl NewCredential {
     }
 }
 
+/// How removing a record treats the record being gone already, and a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Removal {
+    /// The record is no longer valid: gone already is fine, a failure fails the action.
+    Invalid,
+    /// The action's answer is decided (done, or failing for another reason): gone
+    /// already is fine, and a failure is only logged so it cannot change the answer.
+    Finished,
+    /// The client asked for it: gone already answers this code.
+    Requested(ErrorCode),
+}
+
 /// Fails with `code` unless `condition` holds.
 pub(crate) fn ensure(condition: bool, code: ErrorCode) -> ActionResult<()> {
     if condition {
@@ -70,17 +82,9 @@ pub(crate) fn set_password(slot: &mut Option<PasswordHash>, password: PasswordHa
 /// A counter the user server will increment; at its maximum it cannot move again.
 pub(crate) fn ensure_counter_can_move(counter: i32) -> ActionResult<()> {
     if counter == i32::MAX {
-        return Err(internal("user counter at its maximum"));
+        return Err(InternalError::Invariant("user counter at its maximum").into());
     }
     Ok(())
-}
-
-fn storage_failure(error: StorageError) -> ActionError {
-    internal(format!("storage: {error}"))
-}
-
-fn user_store_failure(error: UserStoreError) -> ActionError {
-    internal(format!("user server: {error}"))
 }
 
 pub(crate) fn key_of<R: TokenRecord>(id: &str) -> String {
@@ -104,12 +108,10 @@ impl Faroe {
             return Ok(None);
         };
         let key = key_of::<R>(id);
-        let entry = match self.storage.get(&key).await {
-            Ok(entry) => entry,
-            Err(StorageError::NotFound) => return Ok(None),
-            Err(error) => return Err(storage_failure(error)),
+        let Some(entry) = self.storage.get(&key).await.found()? else {
+            return Ok(None);
         };
-        let record: R = decode(&entry.value).map_err(internal)?;
+        let record: R = decode(&entry.value)?;
         if !record.secret_hash().matches(secret) {
             return Ok(None);
         }
@@ -120,61 +122,48 @@ impl Faroe {
         }))
     }
 
-    /// `read_token`, then the lifetime: an expired record is deleted and `None`.
-    pub(crate) async fn validate_flow<R: FlowRecord>(
-        &self,
-        token: &str,
-    ) -> ActionResult<Option<Stored<R>>> {
-        let Some(stored) = self.read_token::<R>(token).await? else {
-            return Ok(None);
-        };
+    /// `read_token`, then the lifetime: an expired record is deleted. Every unusable
+    /// token answers the record kind's invalid-token code.
+    pub(crate) async fn valid_flow<R: FlowRecord>(&self, token: &str) -> ActionResult<Stored<R>> {
+        let stored = self.read_token::<R>(token).await?.ok_or(R::INVALID_TOKEN)?;
         if !stored.record.is_valid_at(self.now()) {
-            self.discard(&stored.key).await?;
-            return Ok(None);
+            self.remove(&stored.key, Removal::Invalid).await?;
+            return Err(R::INVALID_TOKEN.into());
         }
-        Ok(Some(stored))
+        Ok(stored)
     }
 
-    /// `validate_flow`, then the user: a flow whose user is gone, disabled, or has
-    /// changed in a way that voids it is deleted and `None`.
-    pub(crate) async fn validate_user_flow<R: UserFlowRecord>(
+    /// `valid_flow`, then the user: a flow whose user is gone, disabled, or has
+    /// changed in a way that voids it is deleted and its token invalid.
+    pub(crate) async fn valid_user_flow<R: UserFlowRecord>(
         &self,
         token: &str,
-    ) -> ActionResult<Option<(Stored<R>, User)>> {
-        let Some(stored) = self.validate_flow::<R>(token).await? else {
-            return Ok(None);
-        };
-        let user = match self.users.get_user(stored.record.user_id()).await {
-            Ok(user) => user,
-            Err(UserStoreError::UserNotFound) => {
-                self.discard(&stored.key).await?;
-                return Ok(None);
+    ) -> ActionResult<(Stored<R>, User)> {
+        let stored = self.valid_flow::<R>(token).await?;
+        let user = self.users.get_user(stored.record.user_id()).await.found()?;
+        match user {
+            Some(user) if !user.disabled && !stored.record.is_stale_for(&user) => {
+                Ok((stored, user))
             }
-            Err(error) => return Err(user_store_failure(error)),
-        };
-        if user.disabled || stored.record.is_stale_for(&user) {
-            self.discard(&stored.key).await?;
-            return Ok(None);
+            _ => {
+                self.remove(&stored.key, Removal::Invalid).await?;
+                Err(R::INVALID_TOKEN.into())
+            }
         }
-        Ok(Some((stored, user)))
     }
 
-    /// Validates the session, then a flow bound to it: the flow's token (`None` is
-    /// `invalid_token`), then that the flow was started from this very session
-    /// (`session_mismatch`). `session_user` says whether the session's user must be
-    /// checked even while the user cache is fresh. Returns the flow and its user.
-    pub(crate) async fn validate_session_flow<R: SessionBoundRecord>(
+    /// Validates the session, then a flow bound to it: the flow's token, then that
+    /// the flow was started from this very session (`session_mismatch`).
+    /// `session_user` says whether the session's user must be checked even while the
+    /// user cache is fresh. Returns the flow and its user.
+    pub(crate) async fn valid_session_flow<R: SessionBoundRecord>(
         &self,
         session_token: &str,
         flow_token: &str,
-        invalid_token: ErrorCode,
         session_user: UserCheck,
     ) -> ActionResult<(Stored<R>, User)> {
         let (session, _) = self.check_session(session_token, session_user).await?;
-        let (stored, user) = self
-            .validate_user_flow::<R>(flow_token)
-            .await?
-            .ok_or(invalid_token)?;
+        let (stored, user) = self.valid_user_flow::<R>(flow_token).await?;
         ensure(
             stored.record.session_id() == session.record.id,
             ErrorCode::SessionMismatch,
@@ -182,32 +171,28 @@ impl Faroe {
         Ok((stored, user))
     }
 
-    /// Deletes a record that is no longer valid; already gone is fine.
-    pub(crate) async fn discard(&self, key: &str) -> ActionResult<()> {
-        match self.storage.delete(key).await {
-            Ok(()) | Err(StorageError::NotFound) => Ok(()),
-            Err(error) => Err(storage_failure(error)),
-        }
-    }
-
-    /// Deletes a record where a failure must not change the answer (the action has
-    /// succeeded, or is failing for another reason): a failure is only logged.
-    pub(crate) async fn discard_logged(&self, key: &str) {
-        if let Err(ActionError::Internal(cause)) = self.discard(key).await {
-            tracing::warn!(error = %cause, "could not delete a finished record");
-        }
-    }
-
-    /// Deletes a record at the client's request: gone already is `invalid_token`.
-    pub(crate) async fn delete_record(
+    /// The `delete_*` action of every flow, once its token is validated: a record
+    /// deleted meanwhile answers the kind's invalid-token code.
+    pub(crate) async fn delete_flow<R: FlowRecord>(
         &self,
-        key: &str,
-        invalid_token: ErrorCode,
-    ) -> ActionResult<()> {
-        match self.storage.delete(key).await {
-            Ok(()) => Ok(()),
-            Err(StorageError::NotFound) => Err(invalid_token.into()),
-            Err(error) => Err(storage_failure(error)),
+        stored: Stored<R>,
+    ) -> ActionResult<NoValues> {
+        self.remove(&stored.key, Removal::Requested(R::INVALID_TOKEN))
+            .await?;
+        Ok(NoValues {})
+    }
+
+    /// Removes a record; `policy` says what a missing record and a failure mean.
+    pub(crate) async fn remove(&self, key: &str, policy: Removal) -> ActionResult<()> {
+        let result = self.storage.delete(key).await.found();
+        match (policy, result) {
+            (Removal::Requested(code), Ok(None)) => Err(code.into()),
+            (_, Ok(_)) => Ok(()),
+            (Removal::Finished, Err(error)) => {
+                tracing::warn!(error = %error, "could not delete a finished record");
+                Ok(())
+            }
+            (_, Err(error)) => Err(error),
         }
     }
 
@@ -218,11 +203,9 @@ impl Faroe {
         record: &R,
         expires_at: Timestamp,
     ) -> ActionResult<()> {
-        let value = encode(record).map_err(internal)?;
-        self.storage
-            .add(key, &value, expires_at)
-            .await
-            .map_err(storage_failure)
+        let value = encode(record)?;
+        self.storage.add(key, &value, expires_at).await?;
+        Ok(())
     }
 
     /// Re-reads a flow record and rewrites it with `change` applied, guarded by its
@@ -233,23 +216,17 @@ impl Faroe {
         key: &str,
         change: impl FnOnce(&mut R) -> bool,
     ) -> ActionResult<()> {
-        let entry = match self.storage.get(key).await {
-            Ok(entry) => entry,
-            Err(StorageError::NotFound) => return Err(ErrorCode::InternalConflict.into()),
-            Err(error) => return Err(storage_failure(error)),
-        };
-        let mut record: R = decode(&entry.value).map_err(internal)?;
-        ensure(change(&mut record), ErrorCode::InternalConflict)?;
-        let value = encode(&record).map_err(internal)?;
-        match self
-            .storage
+        let conflict = ErrorCode::InternalConflict;
+        let entry = self.storage.get(key).await.found()?.ok_or(conflict)?;
+        let mut record: R = decode(&entry.value)?;
+        ensure(change(&mut record), conflict)?;
+        let value = encode(&record)?;
+        self.storage
             .update(key, &value, record.expires_at(), entry.counter)
             .await
-        {
-            Ok(()) => Ok(()),
-            Err(StorageError::NotFound) => Err(ErrorCode::InternalConflict.into()),
-            Err(error) => Err(storage_failure(error)),
-        }
+            .found()?
+            .ok_or(conflict)?;
+        Ok(())
     }
 
     /// Applies the new-password rules (length, then strength) and hashes it.
@@ -258,16 +235,9 @@ impl Faroe {
             super::passwords::has_valid_length(password),
             ErrorCode::InvalidPasswordLength,
         )?;
-        let weak = self
-            .password_strength
-            .is_weak(password)
-            .await
-            .map_err(internal)?;
+        let weak = self.password_strength.is_weak(password).await?;
         ensure(!weak, ErrorCode::WeakPassword)?;
-        self.hasher
-            .hash_user_password(password)
-            .await
-            .map_err(internal)
+        Ok(self.hasher.hash_user_password(password).await?)
     }
 
     /// Checks a user's password: `incorrect_password` on mismatch.
@@ -279,24 +249,22 @@ impl Faroe {
         let matches = self
             .hasher
             .verify_user_password(&user.password_hash, password)
-            .await
-            .map_err(internal)?;
+            .await?;
         ensure(matches, ErrorCode::IncorrectPassword)
     }
 
-    /// A password step of a flow: `already_verified` answers `already_verified_code`;
-    /// otherwise one password-attempt token of the user is spent, the password is
-    /// checked, and `flag` of the record is set.
+    /// A password step of a flow: `flag` of the record set already answers
+    /// `already_verified`; otherwise one password-attempt token of the user is spent,
+    /// the password is checked, and the flag is set.
     pub(crate) async fn verify_password_step<R: FlowRecord>(
         &self,
-        stored: &Stored<R>,
+        mut stored: Stored<R>,
         user: &User,
         password: &str,
-        already_verified: bool,
-        already_verified_code: ErrorCode,
+        already_verified: ErrorCode,
         flag: fn(&mut R) -> &mut bool,
-    ) -> ActionResult<()> {
-        ensure(!already_verified, already_verified_code)?;
+    ) -> ActionResult<NoValues> {
+        ensure(!*flag(&mut stored.record), already_verified)?;
         rate_limit::take(
             self.storage.as_ref(),
             Bucket::UserPassword,
@@ -306,7 +274,8 @@ impl Faroe {
         .await?;
         self.verify_user_password(user, password).await?;
         self.rewrite::<R>(&stored.key, |record| set_flag(flag(record)))
-            .await
+            .await?;
+        Ok(NoValues {})
     }
 
     /// Applies the new-password rules, hashes the password and stores it in `slot`
@@ -362,17 +331,13 @@ impl Faroe {
         new_password: &PasswordHash,
         password_hash_counter: i32,
     ) -> ActionResult<()> {
-        match self
-            .users
+        self.users
             .update_user_password_hash(&user.id, new_password, password_hash_counter)
             .await
-        {
-            Ok(()) => {}
-            Err(UserStoreError::UserNotFound) => return Err(ErrorCode::InternalConflict.into()),
-            Err(error) => return Err(user_store_failure(error)),
-        }
+            .found()?
+            .ok_or(ErrorCode::InternalConflict)?;
         let updated_at = self.now();
-        self.discard_logged(flow_key).await;
+        self.remove(flow_key, Removal::Finished).await?;
         self.send_notification(&Email::PasswordUpdated {
             email_address: user.email_address.clone(),
             display_name: user.display_name.clone(),
@@ -394,9 +359,9 @@ impl Faroe {
             return Ok(());
         };
         if let Some(key) = created_record {
-            self.discard_logged(key).await;
+            self.remove(key, Removal::Finished).await?;
         }
-        Err(internal(error))
+        Err(error.into())
     }
 
     /// Sends a notification; a failure is logged, the action still succeeds.

@@ -1,63 +1,34 @@
 //! Password reset: a temporary password is e-mailed to the user; with it they
 //! choose a new password and get a session.
 
-use serde::Serialize;
-
-use super::{ensure, ensure_counter_can_move, key_of, set_flag, NewCredential, Stored};
+use super::session::not_created;
+use super::{ensure, ensure_counter_can_move, key_of, set_flag, NewCredential, Removal};
 use crate::faroe::clock::Timestamp;
 use crate::faroe::credentials::generate_temporary_password;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
-use crate::faroe::error::{internal, ActionResult, ErrorCode};
-use crate::faroe::models::{NoValues, UserPasswordReset};
+use crate::faroe::error::{ActionResult, ErrorCode, Found};
+use crate::faroe::models::{Created, NoValues, Values};
 use crate::faroe::passwords::HashError;
 use crate::faroe::rate_limit::{self, Bucket};
-use crate::faroe::records::{FlowRecord, UserPasswordResetRecord};
-use crate::faroe::user::{User, UserStoreError};
+use crate::faroe::records::{FlowRecord, SessionRecord, UserPasswordResetRecord};
 use crate::faroe::Faroe;
 
-use super::session::{not_created, SessionCreated};
-
-#[derive(Debug, Serialize)]
-pub struct UserPasswordResetCreated {
-    pub user_password_reset: UserPasswordReset,
-    pub user_password_reset_token: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct UserPasswordResetValues {
-    pub user_password_reset: UserPasswordReset,
-}
-
 impl Faroe {
-    /// Every unusable reset token (malformed, unknown, expired, stale, wrong secret)
-    /// is `invalid_user_password_reset_token`.
-    async fn valid_password_reset(
-        &self,
-        reset_token: &str,
-    ) -> ActionResult<(Stored<UserPasswordResetRecord>, User)> {
-        self.validate_user_flow::<UserPasswordResetRecord>(reset_token)
-            .await?
-            .ok_or_else(|| ErrorCode::InvalidUserPasswordResetToken.into())
-    }
-
     pub async fn create_user_password_reset(
         &self,
         user_email_address: &str,
-    ) -> ActionResult<UserPasswordResetCreated> {
+    ) -> ActionResult<Created<UserPasswordResetRecord>> {
         ensure(
             is_valid_email_address(user_email_address),
             ErrorCode::InvalidEmailAddress,
         )?;
-        let user = match self
+        let user = self
             .users
             .get_user_by_email_address(user_email_address)
             .await
-        {
-            Ok(user) => user,
-            Err(UserStoreError::UserNotFound) => return Err(ErrorCode::UserNotFound.into()),
-            Err(error) => return Err(internal(error)),
-        };
+            .found()?
+            .ok_or(ErrorCode::UserNotFound)?;
         ensure(!user.disabled, ErrorCode::UserDisabled)?;
         ensure_counter_can_move(user.password_hash_counter)?;
         let now = self.now();
@@ -69,8 +40,7 @@ impl Faroe {
         let temporary_password_hash = self
             .hasher
             .hash_temporary_password(&temporary_password)
-            .await
-            .map_err(internal)?;
+            .await?;
         let credential = NewCredential::generate();
         let record = UserPasswordResetRecord {
             id: credential.id,
@@ -92,30 +62,30 @@ impl Faroe {
             temporary_password,
         };
         self.send_code_email(&email, Some(&key)).await?;
-        Ok(UserPasswordResetCreated {
-            user_password_reset: UserPasswordReset::from(&record),
-            user_password_reset_token: credential.token,
+        Ok(Created {
+            model: record.model(),
+            token: credential.token,
         })
     }
 
     pub async fn get_user_password_reset(
         &self,
         user_password_reset_token: &str,
-    ) -> ActionResult<UserPasswordResetValues> {
-        let (stored, _) = self.valid_password_reset(user_password_reset_token).await?;
-        Ok(UserPasswordResetValues {
-            user_password_reset: UserPasswordReset::from(&stored.record),
-        })
+    ) -> ActionResult<Values<UserPasswordResetRecord>> {
+        let (stored, _) = self
+            .valid_user_flow::<UserPasswordResetRecord>(user_password_reset_token)
+            .await?;
+        Ok(Values::of(&stored.record))
     }
 
     pub async fn delete_user_password_reset(
         &self,
         user_password_reset_token: &str,
     ) -> ActionResult<NoValues> {
-        let (stored, _) = self.valid_password_reset(user_password_reset_token).await?;
-        self.delete_record(&stored.key, ErrorCode::InvalidUserPasswordResetToken)
+        let (stored, _) = self
+            .valid_user_flow::<UserPasswordResetRecord>(user_password_reset_token)
             .await?;
-        Ok(NoValues {})
+        self.delete_flow(stored).await
     }
 
     pub async fn verify_user_password_reset_temporary_password(
@@ -123,7 +93,9 @@ impl Faroe {
         user_password_reset_token: &str,
         temporary_password: &str,
     ) -> ActionResult<NoValues> {
-        let (stored, _) = self.valid_password_reset(user_password_reset_token).await?;
+        let (stored, _) = self
+            .valid_user_flow::<UserPasswordResetRecord>(user_password_reset_token)
+            .await?;
         let reset = &stored.record;
         ensure(
             !reset.user_first_factor_verified,
@@ -144,10 +116,10 @@ impl Faroe {
             Ok(matches) => matches,
             // Hashed under parameters no longer configured: it can never be checked.
             Err(HashError::UnknownAlgorithm(_)) => {
-                self.discard_logged(&stored.key).await;
+                self.remove(&stored.key, Removal::Finished).await?;
                 return Err(ErrorCode::InvalidUserPasswordResetToken.into());
             }
-            Err(error) => return Err(internal(error)),
+            Err(error) => return Err(error.into()),
         };
         ensure(matches, ErrorCode::IncorrectTemporaryPassword)?;
         self.rewrite::<UserPasswordResetRecord>(&stored.key, |reset| {
@@ -162,7 +134,9 @@ impl Faroe {
         user_password_reset_token: &str,
         password: &str,
     ) -> ActionResult<NoValues> {
-        let (stored, _) = self.valid_password_reset(user_password_reset_token).await?;
+        let (stored, _) = self
+            .valid_user_flow::<UserPasswordResetRecord>(user_password_reset_token)
+            .await?;
         ensure(
             stored.record.user_first_factor_verified,
             ErrorCode::UserFirstFactorNotVerified,
@@ -183,8 +157,10 @@ impl Faroe {
     pub async fn complete_user_password_reset(
         &self,
         user_password_reset_token: &str,
-    ) -> ActionResult<SessionCreated> {
-        let (stored, user) = self.valid_password_reset(user_password_reset_token).await?;
+    ) -> ActionResult<Created<SessionRecord>> {
+        let (stored, user) = self
+            .valid_user_flow::<UserPasswordResetRecord>(user_password_reset_token)
+            .await?;
         ensure(
             stored.record.user_first_factor_verified,
             ErrorCode::UserFirstFactorNotVerified,
@@ -208,7 +184,7 @@ impl Faroe {
         self.send_notification(&Email::SigninNotification {
             email_address: user.email_address,
             display_name: user.display_name,
-            signed_in_at: Timestamp::from_unix_seconds(created.session.created_at),
+            signed_in_at: Timestamp::from_unix_seconds(created.model.created_at),
         })
         .await;
         Ok(created)

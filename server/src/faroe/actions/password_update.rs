@@ -1,46 +1,17 @@
 //! Password update: a signed-in user proves their identity with the current
 //! password, chooses a new one, and the password changes.
 
-use serde::Serialize;
-
-use super::{ensure, ensure_counter_can_move, key_of, NewCredential, Stored, UserCheck};
+use super::{ensure, ensure_counter_can_move, key_of, NewCredential, UserCheck};
 use crate::faroe::error::{ActionResult, ErrorCode};
-use crate::faroe::models::{NoValues, UserPasswordUpdate};
+use crate::faroe::models::{Created, NoValues, Values};
 use crate::faroe::records::{FlowRecord, UserPasswordUpdateRecord};
-use crate::faroe::user::User;
 use crate::faroe::Faroe;
 
-#[derive(Debug, Serialize)]
-pub struct UserPasswordUpdateCreated {
-    pub user_password_update: UserPasswordUpdate,
-    pub user_password_update_token: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct UserPasswordUpdateValues {
-    pub user_password_update: UserPasswordUpdate,
-}
-
 impl Faroe {
-    async fn valid_password_update(
-        &self,
-        session_token: &str,
-        update_token: &str,
-        session_user: UserCheck,
-    ) -> ActionResult<(Stored<UserPasswordUpdateRecord>, User)> {
-        self.validate_session_flow(
-            session_token,
-            update_token,
-            ErrorCode::InvalidPasswordUpdateToken,
-            session_user,
-        )
-        .await
-    }
-
     pub async fn create_user_password_update(
         &self,
         session_token: &str,
-    ) -> ActionResult<UserPasswordUpdateCreated> {
+    ) -> ActionResult<Created<UserPasswordUpdateRecord>> {
         let (session, user) = self.validate_session_and_user(session_token).await?;
         ensure_counter_can_move(user.password_hash_counter)?;
         let credential = NewCredential::generate();
@@ -57,9 +28,9 @@ impl Faroe {
         };
         let key = key_of::<UserPasswordUpdateRecord>(&record.id);
         self.insert(&key, &record, record.expires_at()).await?;
-        Ok(UserPasswordUpdateCreated {
-            user_password_update: UserPasswordUpdate::from(&record),
-            user_password_update_token: credential.token,
+        Ok(Created {
+            model: record.model(),
+            token: credential.token,
         })
     }
 
@@ -67,17 +38,15 @@ impl Faroe {
         &self,
         session_token: &str,
         user_password_update_token: &str,
-    ) -> ActionResult<UserPasswordUpdateValues> {
+    ) -> ActionResult<Values<UserPasswordUpdateRecord>> {
         let (stored, _) = self
-            .valid_password_update(
+            .valid_session_flow::<UserPasswordUpdateRecord>(
                 session_token,
                 user_password_update_token,
                 UserCheck::CacheAllowed,
             )
             .await?;
-        Ok(UserPasswordUpdateValues {
-            user_password_update: UserPasswordUpdate::from(&stored.record),
-        })
+        Ok(Values::of(&stored.record))
     }
 
     pub async fn delete_user_password_update(
@@ -86,15 +55,13 @@ impl Faroe {
         user_password_update_token: &str,
     ) -> ActionResult<NoValues> {
         let (stored, _) = self
-            .valid_password_update(
+            .valid_session_flow::<UserPasswordUpdateRecord>(
                 session_token,
                 user_password_update_token,
                 UserCheck::CacheAllowed,
             )
             .await?;
-        self.delete_record(&stored.key, ErrorCode::InvalidPasswordUpdateToken)
-            .await?;
-        Ok(NoValues {})
+        self.delete_flow(stored).await
     }
 
     pub async fn verify_user_password_update_user_password(
@@ -104,18 +71,20 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let (stored, user) = self
-            .valid_password_update(session_token, user_password_update_token, UserCheck::Always)
+            .valid_session_flow::<UserPasswordUpdateRecord>(
+                session_token,
+                user_password_update_token,
+                UserCheck::Always,
+            )
             .await?;
-        self.verify_password_step::<UserPasswordUpdateRecord>(
-            &stored,
+        self.verify_password_step(
+            stored,
             &user,
             password,
-            stored.record.user_identity_verified,
             ErrorCode::UserIdentityAlreadyVerified,
             |update| &mut update.user_identity_verified,
         )
-        .await?;
-        Ok(NoValues {})
+        .await
     }
 
     /// The new password may be chosen only after the identity is proven, and once.
@@ -126,7 +95,7 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let (stored, _) = self
-            .valid_password_update(
+            .valid_session_flow::<UserPasswordUpdateRecord>(
                 session_token,
                 user_password_update_token,
                 UserCheck::CacheAllowed,
@@ -155,7 +124,11 @@ impl Faroe {
         user_password_update_token: &str,
     ) -> ActionResult<NoValues> {
         let (stored, user) = self
-            .valid_password_update(session_token, user_password_update_token, UserCheck::Always)
+            .valid_session_flow::<UserPasswordUpdateRecord>(
+                session_token,
+                user_password_update_token,
+                UserCheck::Always,
+            )
             .await?;
         ensure(
             stored.record.user_identity_verified,

@@ -1,31 +1,22 @@
 //! Sessions: creation, validation (expiry, user checks, activity refresh) and the
 //! three session actions.
 
-use serde::Serialize;
-
-use super::{key_of, NewCredential, Stored};
+use super::{key_of, NewCredential, Removal, Stored};
 use crate::faroe::clock::Timestamp;
-use crate::faroe::error::{internal, ActionError, ActionResult, ErrorCode};
-use crate::faroe::models::{NoValues, Session};
+use crate::faroe::error::{ActionError, ActionResult, ErrorCode, Found, InternalError};
+use crate::faroe::models::{Created, NoValues, Session, Values};
 use crate::faroe::records::{decode, encode, SessionRecord};
-use crate::faroe::user::{User, UserStoreError};
+use crate::faroe::user::User;
 use crate::faroe::Faroe;
-use crate::storage::StorageError;
-
-#[derive(Debug, Serialize)]
-pub struct SessionCreated {
-    pub session: Session,
-    pub session_token: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct SessionValues {
-    pub session: Session,
-}
 
 /// Logs why a session could not be created and answers `code` instead.
 pub(crate) fn not_created(error: ActionError, code: ErrorCode) -> ActionError {
-    tracing::error!(error = ?error, "session not created");
+    match &error {
+        ActionError::Internal(cause) => {
+            tracing::error!(source = cause.source_kind(), error = %cause.chain(), "session not created");
+        }
+        ActionError::Code(answer) => tracing::error!(error = %answer, "session not created"),
+    }
     code.into()
 }
 
@@ -38,7 +29,7 @@ pub(crate) enum UserCheck {
 
 impl Faroe {
     /// Stores a new session for `user`.
-    pub(crate) async fn create_session(&self, user: &User) -> ActionResult<SessionCreated> {
+    pub(crate) async fn create_session(&self, user: &User) -> ActionResult<Created<SessionRecord>> {
         let now = self.now();
         let credential = NewCredential::generate();
         let record = SessionRecord {
@@ -54,9 +45,9 @@ impl Faroe {
         let key = key_of::<SessionRecord>(&record.id);
         self.insert(&key, &record, self.activity_expiry(now))
             .await?;
-        Ok(SessionCreated {
-            session: Session::new(&record, now, self.sessions.expiration),
-            session_token: credential.token,
+        Ok(Created {
+            model: Session::new(&record, now, self.sessions.expiration),
+            token: credential.token,
         })
     }
 
@@ -98,7 +89,7 @@ impl Faroe {
     ) -> ActionResult<(Stored<SessionRecord>, User)> {
         match self.check_session(session_token, UserCheck::Always).await? {
             (stored, Some(user)) => Ok((stored, user)),
-            (_, None) => Err(internal("session user check skipped")),
+            (_, None) => Err(InternalError::Invariant("session user check skipped").into()),
         }
     }
 
@@ -116,7 +107,7 @@ impl Faroe {
             .ok_or_else(invalid)?;
         let now = self.now();
         if self.is_session_expired(&stored.record, now) {
-            self.discard(&stored.key).await?;
+            self.remove(&stored.key, Removal::Invalid).await?;
             return Err(invalid());
         }
         let cache = self
@@ -131,21 +122,15 @@ impl Faroe {
         };
         let mut user = None;
         if !cache_is_fresh {
-            let current = match self.users.get_user(&stored.record.user_id).await {
-                Ok(current) => current,
-                Err(UserStoreError::UserNotFound) => {
-                    self.discard(&stored.key).await?;
-                    return Err(invalid());
-                }
-                Err(error) => return Err(internal(error)),
-            };
-            if current.disabled
-                || current.disabled_counter != stored.record.user_disabled_counter
-                || current.sessions_counter != stored.record.user_sessions_counter
-            {
-                self.discard(&stored.key).await?;
+            let current = self.users.get_user(&stored.record.user_id).await.found()?;
+            let Some(current) = current.filter(|user| {
+                !user.disabled
+                    && user.disabled_counter == stored.record.user_disabled_counter
+                    && user.sessions_counter == stored.record.user_sessions_counter
+            }) else {
+                self.remove(&stored.key, Removal::Invalid).await?;
                 return Err(invalid());
-            }
+            };
             if cache.is_some() {
                 self.remember_user_check(&mut stored, now).await?;
             }
@@ -163,22 +148,19 @@ impl Faroe {
     ) -> ActionResult<()> {
         let mut record = stored.record.clone();
         record.user_last_checked_at = Some(now.unix_seconds());
-        let value = encode(&record).map_err(internal)?;
+        let value = encode(&record)?;
         let expires_at =
             self.activity_expiry(Timestamp::from_unix_seconds(record.token_last_verified_at));
-        match self
+        let updated = self
             .storage
             .update(&stored.key, &value, expires_at, stored.counter)
             .await
-        {
-            Ok(()) => {
-                stored.record = record;
-                stored.counter += 1;
-                Ok(())
-            }
-            Err(StorageError::NotFound) => Ok(()),
-            Err(error) => Err(internal(error)),
+            .found()?;
+        if updated.is_some() {
+            stored.record = record;
+            stored.counter += 1;
         }
+        Ok(())
     }
 
     /// Writes the session's last activity, at most once per check interval.
@@ -191,19 +173,16 @@ impl Faroe {
         if now.is_before_end_of(last_verified, self.sessions.activity_check_interval) {
             return Ok(());
         }
-        let entry = match self.storage.get(&stored.key).await {
-            Ok(entry) => entry,
-            Err(StorageError::NotFound) => return Ok(()),
-            Err(error) => return Err(internal(error)),
+        let Some(entry) = self.storage.get(&stored.key).await.found()? else {
+            return Ok(());
         };
-        let mut record: SessionRecord = decode(&entry.value).map_err(internal)?;
+        let mut record: SessionRecord = decode(&entry.value)?;
         if record.token_last_verified_at > now.unix_seconds() {
             return Ok(());
         }
         record.token_last_verified_at = now.unix_seconds();
-        let value = encode(&record).map_err(internal)?;
-        match self
-            .storage
+        let value = encode(&record)?;
+        self.storage
             .update(
                 &stored.key,
                 &value,
@@ -211,23 +190,21 @@ impl Faroe {
                 entry.counter,
             )
             .await
-        {
-            Ok(()) | Err(StorageError::NotFound) => Ok(()),
-            Err(error) => Err(internal(error)),
-        }
+            .found()?;
+        Ok(())
     }
 
-    pub async fn get_session(&self, session_token: &str) -> ActionResult<SessionValues> {
+    pub async fn get_session(&self, session_token: &str) -> ActionResult<Values<SessionRecord>> {
         let stored = self.validate_session(session_token).await?;
-        Ok(SessionValues {
-            session: self.session_model(&stored.record),
+        Ok(Values {
+            model: self.session_model(&stored.record),
         })
     }
 
     /// Deleting a session that is already gone counts as done.
     pub async fn delete_session(&self, session_token: &str) -> ActionResult<NoValues> {
         let stored = self.validate_session(session_token).await?;
-        self.discard(&stored.key).await?;
+        self.remove(&stored.key, Removal::Invalid).await?;
         Ok(NoValues {})
     }
 
@@ -235,14 +212,11 @@ impl Faroe {
     /// sessions counter; each session is deleted on its next use.
     pub async fn delete_all_sessions(&self, session_token: &str) -> ActionResult<NoValues> {
         let (stored, user) = self.validate_session_and_user(session_token).await?;
-        match self
-            .users
+        self.users
             .increment_user_sessions_counter(&stored.record.user_id, user.sessions_counter)
             .await
-        {
-            Ok(()) => Ok(NoValues {}),
-            Err(UserStoreError::UserNotFound) => Err(ErrorCode::InternalConflict.into()),
-            Err(error) => Err(internal(error)),
-        }
+            .found()?
+            .ok_or(ErrorCode::InternalConflict)?;
+        Ok(NoValues {})
     }
 }

@@ -1,47 +1,27 @@
 //! Signup: verify an address, choose a password, become a user with a session.
 
-use serde::Serialize;
-
-use super::{ensure, key_of, set_flag, NewCredential};
+use super::{ensure, key_of, set_flag, NewCredential, Removal};
 use crate::faroe::credentials::generate_verification_code;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
-use crate::faroe::error::{internal, ActionResult, ErrorCode};
-use crate::faroe::models::{NoValues, Signup};
-use crate::faroe::records::{FlowRecord, SignupRecord};
+use crate::faroe::error::{ActionResult, ErrorCode, Found};
+use crate::faroe::models::{Created, NoValues, Values};
+use crate::faroe::records::{FlowRecord, SessionRecord, SignupRecord};
 use crate::faroe::user::UserStoreError;
 use crate::faroe::Faroe;
 
-use super::session::SessionCreated;
-
-#[derive(Debug, Serialize)]
-pub struct SignupCreated {
-    pub signup: Signup,
-    pub signup_token: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct SignupValues {
-    pub signup: Signup,
-}
-
 impl Faroe {
-    async fn valid_signup(&self, signup_token: &str) -> ActionResult<super::Stored<SignupRecord>> {
-        self.validate_flow::<SignupRecord>(signup_token)
-            .await?
-            .ok_or_else(|| ErrorCode::InvalidSignupToken.into())
-    }
-
-    pub async fn create_signup(&self, email_address: &str) -> ActionResult<SignupCreated> {
+    pub async fn create_signup(&self, email_address: &str) -> ActionResult<Created<SignupRecord>> {
         ensure(
             is_valid_email_address(email_address),
             ErrorCode::InvalidEmailAddress,
         )?;
-        match self.users.get_user_by_email_address(email_address).await {
-            Ok(_) => return Err(ErrorCode::EmailAddressAlreadyUsed.into()),
-            Err(UserStoreError::UserNotFound) => {}
-            Err(error) => return Err(internal(error)),
-        }
+        let existing = self
+            .users
+            .get_user_by_email_address(email_address)
+            .await
+            .found()?;
+        ensure(existing.is_none(), ErrorCode::EmailAddressAlreadyUsed)?;
         self.spend_code_email_tokens(email_address).await?;
 
         let now = self.now();
@@ -62,24 +42,20 @@ impl Faroe {
             code: record.email_address_verification_code.clone(),
         };
         self.send_code_email(&email, Some(&key)).await?;
-        Ok(SignupCreated {
-            signup: Signup::from(&record),
-            signup_token: credential.token,
+        Ok(Created {
+            model: record.model(),
+            token: credential.token,
         })
     }
 
-    pub async fn get_signup(&self, signup_token: &str) -> ActionResult<SignupValues> {
-        let stored = self.valid_signup(signup_token).await?;
-        Ok(SignupValues {
-            signup: Signup::from(&stored.record),
-        })
+    pub async fn get_signup(&self, signup_token: &str) -> ActionResult<Values<SignupRecord>> {
+        let stored = self.valid_flow::<SignupRecord>(signup_token).await?;
+        Ok(Values::of(&stored.record))
     }
 
     pub async fn delete_signup(&self, signup_token: &str) -> ActionResult<NoValues> {
-        let stored = self.valid_signup(signup_token).await?;
-        self.delete_record(&stored.key, ErrorCode::InvalidSignupToken)
-            .await?;
-        Ok(NoValues {})
+        let stored = self.valid_flow::<SignupRecord>(signup_token).await?;
+        self.delete_flow(stored).await
     }
 
     /// Sends the signup's code again (the same code: one code per signup).
@@ -87,7 +63,7 @@ impl Faroe {
         &self,
         signup_token: &str,
     ) -> ActionResult<NoValues> {
-        let signup = self.valid_signup(signup_token).await?.record;
+        let signup = self.valid_flow::<SignupRecord>(signup_token).await?.record;
         ensure(
             !signup.email_address_verified,
             ErrorCode::EmailAddressAlreadyVerified,
@@ -106,7 +82,7 @@ impl Faroe {
         signup_token: &str,
         email_address_verification_code: &str,
     ) -> ActionResult<NoValues> {
-        let stored = self.valid_signup(signup_token).await?;
+        let stored = self.valid_flow::<SignupRecord>(signup_token).await?;
         let signup = &stored.record;
         ensure(
             !signup.email_address_verified,
@@ -130,7 +106,7 @@ impl Faroe {
         signup_token: &str,
         password: &str,
     ) -> ActionResult<NoValues> {
-        let stored = self.valid_signup(signup_token).await?;
+        let stored = self.valid_flow::<SignupRecord>(signup_token).await?;
         ensure(
             stored.record.email_address_verified,
             ErrorCode::EmailAddressNotVerified,
@@ -144,29 +120,28 @@ impl Faroe {
         Ok(NoValues {})
     }
 
-    pub async fn complete_signup(&self, signup_token: &str) -> ActionResult<SessionCreated> {
-        let stored = self.valid_signup(signup_token).await?;
+    pub async fn complete_signup(
+        &self,
+        signup_token: &str,
+    ) -> ActionResult<Created<SessionRecord>> {
+        let stored = self.valid_flow::<SignupRecord>(signup_token).await?;
         let signup = &stored.record;
         ensure(
             signup.email_address_verified,
             ErrorCode::EmailAddressNotVerified,
         )?;
         let password = signup.password.as_ref().ok_or(ErrorCode::PasswordNotSet)?;
-        let user = match self
+        let created = self
             .users
             .create_user(&signup.email_address, password)
-            .await
-        {
-            Ok(user) => user,
-            Err(UserStoreError::EmailAddressAlreadyUsed) => {
-                // Someone else took the address meanwhile: this signup can never finish.
-                self.discard_logged(&stored.key).await;
-                return Err(ErrorCode::InvalidSignupToken.into());
-            }
-            Err(UserStoreError::UserNotFound) => return Err(ErrorCode::InternalConflict.into()),
-            Err(error) => return Err(internal(error)),
-        };
-        self.discard_logged(&stored.key).await;
+            .await;
+        if let Err(UserStoreError::EmailAddressAlreadyUsed) = created {
+            // Someone else took the address meanwhile: this signup can never finish.
+            self.remove(&stored.key, Removal::Finished).await?;
+            return Err(ErrorCode::InvalidSignupToken.into());
+        }
+        let user = created.found()?.ok_or(ErrorCode::InternalConflict)?;
+        self.remove(&stored.key, Removal::Finished).await?;
         // The user exists now whatever happens next; the client can sign in.
         self.create_session(&user)
             .await

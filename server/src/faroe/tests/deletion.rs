@@ -58,7 +58,7 @@ async fn create_answers_the_model_in_order_and_sends_nothing() {
     assert_eq!(model["user_identity_verified"], json!(false));
     assert_eq!(model["created_at"], json!(START));
     assert_eq!(model["expires_at"], json!(START + 600));
-    assert_eq!(h.storage.count("aaap."), 1);
+    assert_eq!(h.storage.count(UserDeletionRecord::PREFIX), 1);
     assert!(emails_since(&h, before).is_empty());
 }
 
@@ -76,7 +76,12 @@ async fn create_needs_a_valid_session_and_working_storage() {
         "invalid_session_token",
     )
     .await;
-    h.storage.fail(StorageOp::Add, "aaap.", 0, storage_down());
+    h.storage.fail(
+        StorageOp::Add,
+        UserDeletionRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(
         h.error(CREATE, json!({ "session_token": session })).await,
         "internal_error"
@@ -87,7 +92,7 @@ async fn create_needs_a_valid_session_and_working_storage() {
         h.error(CREATE, json!({ "session_token": session })).await,
         "internal_error"
     );
-    assert_eq!(h.storage.count("aaap."), 0);
+    assert_eq!(h.storage.count(UserDeletionRecord::PREFIX), 0);
 }
 
 #[tokio::test]
@@ -110,7 +115,7 @@ async fn every_session_bound_action_checks_session_then_token_then_binding() {
         )
         .await;
     }
-    assert_eq!(h.storage.count("aaap."), 1);
+    assert_eq!(h.storage.count(UserDeletionRecord::PREFIX), 1);
     assert!(h.users.user(&flow.user.id).is_some());
 }
 
@@ -119,7 +124,7 @@ async fn delete_removes_the_deletion_once() {
     let flow = Flow::start().await;
     assert_eq!(flow.model().await["id"], json!(id_of(&flow.token)));
     assert_eq!(flow.h.ok(DELETE, flow.args()).await, json!({}));
-    assert_eq!(flow.h.storage.count("aaap."), 0);
+    assert_eq!(flow.h.storage.count(UserDeletionRecord::PREFIX), 0);
     assert_eq!(flow.h.error(DELETE, flow.args()).await, INVALID);
 }
 
@@ -127,9 +132,12 @@ async fn delete_removes_the_deletion_once() {
 async fn row_6_deletion_tokens_use_the_normal_delete_semantics() {
     // Gone meanwhile: the client's delete answers the invalid-token code.
     let flow = Flow::start().await;
-    flow.h
-        .storage
-        .fail(StorageOp::Delete, "aaap.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Delete,
+        UserDeletionRecord::PREFIX,
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(flow.h.error(DELETE, flow.args()).await, INVALID);
     // Expired and already gone when the validator removes it: simply invalid.
     flow.h.advance(10 * MINUTE + NANOSECOND);
@@ -137,9 +145,12 @@ async fn row_6_deletion_tokens_use_the_normal_delete_semantics() {
     // A real storage failure while removing it is internal_error.
     let flow = Flow::start().await;
     flow.h.advance(10 * MINUTE + NANOSECOND);
-    flow.h
-        .storage
-        .fail(StorageOp::Delete, "aaap.", 0, storage_down());
+    flow.h.storage.fail(
+        StorageOp::Delete,
+        UserDeletionRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(flow.h.error(GET, flow.args()).await, "internal_error");
 }
 
@@ -163,10 +174,14 @@ async fn verify_checks_the_password_and_sets_the_identity_once() {
 #[tokio::test]
 async fn verify_spends_a_password_token_of_the_user_per_attempt() {
     let flow = Flow::start().await;
-    for _ in 0..4 {
-        flow.h
-            .error(VERIFY, flow.with_password("not the password"))
-            .await;
+    for attempt in 1..=4 {
+        assert_eq!(
+            flow.h
+                .error(VERIFY, flow.with_password("not the password"))
+                .await,
+            "incorrect_password",
+            "attempt {attempt}"
+        );
     }
     assert_eq!(
         flow.h.error(VERIFY, flow.with_password(PASSWORD)).await,
@@ -179,26 +194,35 @@ async fn row_6_verify_lost_races_are_internal_conflict() {
     let flow = Flow::start().await;
     let args = flow.with_password(PASSWORD);
     // The deletion vanished before the flag could be written (upstream: internal_error).
-    flow.h
-        .storage
-        .fail(StorageOp::Get, "aaap.", 1, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Get,
+        UserDeletionRecord::PREFIX,
+        1,
+        StorageError::NotFound,
+    );
     assert_eq!(
         flow.h.error(VERIFY, args.clone()).await,
         "internal_conflict"
     );
     flow.h.storage.clear_faults();
     // The guarded rewrite found another version (upstream: internal_error).
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaap.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Update,
+        UserDeletionRecord::PREFIX,
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(
         flow.h.error(VERIFY, args.clone()).await,
         "internal_conflict"
     );
     flow.h.storage.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaap.", 0, storage_down());
+    flow.h.storage.fail(
+        StorageOp::Update,
+        UserDeletionRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(flow.h.error(VERIFY, args).await, "internal_error");
     flow.h.storage.clear_faults();
     assert_eq!(flow.model().await["user_identity_verified"], json!(false));
@@ -221,16 +245,20 @@ async fn complete_deletes_the_user_and_sessions_fail_their_next_use() {
     let before = flow.h.emails.sent().len();
     assert_eq!(flow.h.ok(COMPLETE, flow.args()).await, json!({}));
     assert!(flow.h.users.user(&flow.user.id).is_none());
-    assert_eq!(flow.h.storage.count("aaap."), 0);
+    assert_eq!(flow.h.storage.count(UserDeletionRecord::PREFIX), 0);
     assert!(emails_since(&flow.h, before).is_empty(), "no e-mail");
-    assert_eq!(flow.h.storage.count("aaah."), 1, "the session stays stored");
+    assert_eq!(
+        flow.h.storage.count(SessionRecord::PREFIX),
+        1,
+        "the session stays stored"
+    );
     assert_eq!(
         flow.h
             .error("get_session", json!({ "session_token": flow.session }))
             .await,
         "invalid_session_token"
     );
-    assert_eq!(flow.h.storage.count("aaah."), 0);
+    assert_eq!(flow.h.storage.count(SessionRecord::PREFIX), 0);
 }
 
 #[tokio::test]
@@ -246,7 +274,7 @@ async fn complete_losing_the_race_is_internal_conflict_and_failures_internal() {
     );
     flow.h.users.fail("delete_user", user_server_down());
     assert_eq!(flow.h.error(COMPLETE, flow.args()).await, "internal_error");
-    assert_eq!(flow.h.storage.count("aaap."), 1);
+    assert_eq!(flow.h.storage.count(UserDeletionRecord::PREFIX), 1);
     assert!(flow.h.users.user(&flow.user.id).is_some());
 }
 
@@ -257,7 +285,7 @@ async fn a_deletion_lives_10_minutes_inclusive() {
     flow.h.ok(GET, flow.args()).await;
     flow.h.advance(NANOSECOND);
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaap."), 0);
+    assert_eq!(flow.h.storage.count(UserDeletionRecord::PREFIX), 0);
 }
 
 #[tokio::test]
@@ -271,12 +299,12 @@ async fn user_changes_void_the_deletion() {
         .users
         .modify(&flow.user.id, |user| user.password_hash_counter += 1);
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaap."), 0);
+    assert_eq!(flow.h.storage.count(UserDeletionRecord::PREFIX), 0);
 
     let flow = Flow::start_in(harness_with_user_cache()).await;
     flow.h.users.disable(&flow.user.id);
     assert_eq!(flow.h.error(COMPLETE, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaap."), 0);
+    assert_eq!(flow.h.storage.count(UserDeletionRecord::PREFIX), 0);
 
     let flow = Flow::start_in(harness_with_user_cache()).await;
     flow.h
@@ -285,5 +313,5 @@ async fn user_changes_void_the_deletion() {
         .await
         .expect("deleted");
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaap."), 0);
+    assert_eq!(flow.h.storage.count(UserDeletionRecord::PREFIX), 0);
 }

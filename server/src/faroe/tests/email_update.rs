@@ -93,7 +93,7 @@ async fn create_answers_the_model_in_order_and_mails_the_code_to_the_new_address
     assert_eq!(model["user_identity_verified"], json!(false));
     assert_eq!(model["created_at"], json!(START));
     assert_eq!(model["expires_at"], json!(START + 1200));
-    assert_eq!(h.storage.count("aaak."), 1);
+    assert_eq!(h.storage.count(UserEmailAddressUpdateRecord::PREFIX), 1);
 
     let sent = emails_since(&h, before);
     assert_eq!(sent.len(), 1);
@@ -134,7 +134,7 @@ async fn create_checks_the_address_pattern_before_the_session() {
             .await,
         "invalid_session_token"
     );
-    assert_eq!(h.storage.count("aaak."), 0);
+    assert_eq!(h.storage.count(UserEmailAddressUpdateRecord::PREFIX), 0);
 }
 
 #[tokio::test]
@@ -149,8 +149,12 @@ async fn create_refuses_an_address_in_use_the_users_own_included() {
             "email_address_already_used"
         );
     }
-    assert_eq!(h.storage.count("aaak."), 0);
-    assert_eq!(h.storage.count("aaar."), 0, "no e-mail token spent");
+    assert_eq!(h.storage.count(UserEmailAddressUpdateRecord::PREFIX), 0);
+    assert_eq!(
+        h.storage.count(Bucket::Email.prefix()),
+        0,
+        "no e-mail token spent"
+    );
     assert!(emails_since(&h, before).is_empty());
 }
 
@@ -166,7 +170,7 @@ async fn create_spends_an_email_token_of_the_new_address_each_time() {
         h.error(CREATE, create_args(&session, NEW)).await,
         "rate_limited"
     );
-    assert_eq!(h.storage.count("aaak."), 5);
+    assert_eq!(h.storage.count(UserEmailAddressUpdateRecord::PREFIX), 5);
     assert!(emails_since(&h, before).is_empty());
     // Another address has its own bucket.
     h.ok(CREATE, create_args(&session, "ann@other.example"))
@@ -190,28 +194,39 @@ async fn create_is_refused_while_the_new_address_has_no_code_attempts_left() {
         flow.h.error(CREATE, create_args(&flow.session, NEW)).await,
         "rate_limited"
     );
-    assert_eq!(flow.h.storage.count("aaak."), 1);
+    assert_eq!(
+        flow.h.storage.count(UserEmailAddressUpdateRecord::PREFIX),
+        1
+    );
 }
 
 #[tokio::test]
 async fn create_losing_the_email_bucket_race_is_internal_conflict() {
     let h = Harness::new();
     let (_, session) = signed_in(&h, OLD).await;
-    h.storage
-        .fail(StorageOp::Add, "aaar.", 0, StorageError::AlreadyExists);
+    h.storage.fail(
+        StorageOp::Add,
+        Bucket::Email.prefix(),
+        0,
+        StorageError::AlreadyExists,
+    );
     assert_eq!(
         h.error(CREATE, create_args(&session, NEW)).await,
         "internal_conflict"
     );
     h.storage.clear_faults();
     h.ok(CREATE, create_args(&session, NEW)).await;
-    h.storage
-        .fail(StorageOp::Update, "aaar.", 0, StorageError::NotFound);
+    h.storage.fail(
+        StorageOp::Update,
+        Bucket::Email.prefix(),
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(
         h.error(CREATE, create_args(&session, NEW)).await,
         "internal_conflict"
     );
-    assert_eq!(h.storage.count("aaak."), 1);
+    assert_eq!(h.storage.count(UserEmailAddressUpdateRecord::PREFIX), 1);
 }
 
 #[tokio::test]
@@ -237,7 +252,12 @@ async fn create_internal_errors() {
     );
     h.users.clear_faults();
 
-    h.storage.fail(StorageOp::Add, "aaak.", 0, storage_down());
+    h.storage.fail(
+        StorageOp::Add,
+        UserEmailAddressUpdateRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(
         h.error(CREATE, create_args(&session, NEW)).await,
         "internal_error"
@@ -249,7 +269,7 @@ async fn create_internal_errors() {
         h.error(CREATE, create_args(&session, NEW)).await,
         "internal_error"
     );
-    assert_eq!(h.storage.count("aaak."), 0);
+    assert_eq!(h.storage.count(UserEmailAddressUpdateRecord::PREFIX), 0);
     assert!(emails_since(&h, before).is_empty());
 }
 
@@ -262,8 +282,12 @@ async fn row_11_failed_code_email_in_create_removes_the_update_again() {
         h.error(CREATE, create_args(&session, NEW)).await,
         "internal_error"
     );
-    assert_eq!(h.storage.count("aaak."), 0);
-    assert_eq!(h.storage.count("aaar."), 1, "the e-mail token stays spent");
+    assert_eq!(h.storage.count(UserEmailAddressUpdateRecord::PREFIX), 0);
+    assert_eq!(
+        h.storage.count(Bucket::Email.prefix()),
+        1,
+        "the e-mail token stays spent"
+    );
 }
 
 // ------------------------------------------------------------------ get / delete
@@ -316,7 +340,7 @@ async fn every_session_bound_action_checks_session_then_token_then_binding() {
         .await;
     }
     // None of that touched the update.
-    assert_eq!(h.storage.count("aaak."), 1);
+    assert_eq!(h.storage.count(UserEmailAddressUpdateRecord::PREFIX), 1);
     assert_eq!(
         flow.model().await["new_email_address_verified"],
         json!(false)
@@ -327,7 +351,10 @@ async fn every_session_bound_action_checks_session_then_token_then_binding() {
 async fn delete_removes_the_update_once() {
     let flow = Flow::start().await;
     assert_eq!(flow.h.ok(DELETE, flow.args()).await, json!({}));
-    assert_eq!(flow.h.storage.count("aaak."), 0);
+    assert_eq!(
+        flow.h.storage.count(UserEmailAddressUpdateRecord::PREFIX),
+        0
+    );
     assert_eq!(flow.h.error(DELETE, flow.args()).await, INVALID);
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
 }
@@ -335,19 +362,28 @@ async fn delete_removes_the_update_once() {
 #[tokio::test]
 async fn delete_of_an_update_gone_meanwhile_is_invalid_and_a_storage_failure_internal() {
     let flow = Flow::start().await;
-    flow.h
-        .storage
-        .fail(StorageOp::Delete, "aaak.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Delete,
+        UserEmailAddressUpdateRecord::PREFIX,
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(flow.h.error(DELETE, flow.args()).await, INVALID);
     flow.h.storage.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Delete, "aaak.", 0, storage_down());
+    flow.h.storage.fail(
+        StorageOp::Delete,
+        UserEmailAddressUpdateRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(flow.h.error(DELETE, flow.args()).await, "internal_error");
     flow.h.storage.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Get, "aaak.", 0, storage_down());
+    flow.h.storage.fail(
+        StorageOp::Get,
+        UserEmailAddressUpdateRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(flow.h.error(GET, flow.args()).await, "internal_error");
 }
 
@@ -396,9 +432,13 @@ async fn send_code_shares_the_email_bucket_with_create() {
 #[tokio::test]
 async fn send_code_is_refused_while_the_address_has_no_code_attempts_left() {
     let flow = Flow::start().await;
-    for _ in 0..5 {
+    for attempt in 1..=5 {
         let args = flow.with("email_address_verification_code", "WRONGONE");
-        flow.h.error(VERIFY_CODE, args).await;
+        assert_eq!(
+            flow.h.error(VERIFY_CODE, args).await,
+            "incorrect_email_address_verification_code",
+            "attempt {attempt}"
+        );
     }
     assert_eq!(flow.h.error(SEND, flow.args()).await, "rate_limited");
 }
@@ -406,15 +446,21 @@ async fn send_code_is_refused_while_the_address_has_no_code_attempts_left() {
 #[tokio::test]
 async fn send_code_races_and_failures() {
     let flow = Flow::start().await;
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaar.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Update,
+        Bucket::Email.prefix(),
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(flow.h.error(SEND, flow.args()).await, "internal_conflict");
     flow.h.storage.clear_faults();
     flow.h.emails.set_failing(true);
     assert_eq!(flow.h.error(SEND, flow.args()).await, "internal_error");
     // A resend never removes the update.
-    assert_eq!(flow.h.storage.count("aaak."), 1);
+    assert_eq!(
+        flow.h.storage.count(UserEmailAddressUpdateRecord::PREFIX),
+        1
+    );
 }
 
 // ------------------------------------------------------------------ verify code
@@ -449,9 +495,13 @@ async fn verify_code_checks_the_code_exactly_and_once() {
 #[tokio::test]
 async fn verify_code_spends_a_code_token_per_attempt() {
     let flow = Flow::start().await;
-    for _ in 0..5 {
+    for attempt in 1..=5 {
         let args = flow.with("email_address_verification_code", "WRONGONE");
-        flow.h.error(VERIFY_CODE, args).await;
+        assert_eq!(
+            flow.h.error(VERIFY_CODE, args).await,
+            "incorrect_email_address_verification_code",
+            "attempt {attempt}"
+        );
     }
     let args = flow.with("email_address_verification_code", &flow.code());
     assert_eq!(flow.h.error(VERIFY_CODE, args).await, "rate_limited");
@@ -464,35 +514,47 @@ async fn verify_code_lost_races_are_internal_conflict() {
     let flow = Flow::start().await;
     let args = flow.with("email_address_verification_code", &flow.code());
     // The update is rewritten under its counter; someone else wrote first.
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaak.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Update,
+        UserEmailAddressUpdateRecord::PREFIX,
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(
         flow.h.error(VERIFY_CODE, args.clone()).await,
         "internal_conflict"
     );
     flow.h.storage.clear_faults();
     // The update vanished between the check and the rewrite.
-    flow.h
-        .storage
-        .fail(StorageOp::Get, "aaak.", 1, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Get,
+        UserEmailAddressUpdateRecord::PREFIX,
+        1,
+        StorageError::NotFound,
+    );
     assert_eq!(
         flow.h.error(VERIFY_CODE, args.clone()).await,
         "internal_conflict"
     );
     flow.h.storage.clear_faults();
     // The code bucket was written meanwhile.
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaas.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Update,
+        Bucket::VerificationCode.prefix(),
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(
         flow.h.error(VERIFY_CODE, args.clone()).await,
         "internal_conflict"
     );
     flow.h.storage.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaak.", 0, storage_down());
+    flow.h.storage.fail(
+        StorageOp::Update,
+        UserEmailAddressUpdateRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(flow.h.error(VERIFY_CODE, args).await, "internal_error");
     flow.h.storage.clear_faults();
     assert_eq!(
@@ -506,7 +568,7 @@ async fn verify_code_lost_races_are_internal_conflict() {
 #[tokio::test]
 async fn verify_password_needs_the_new_address_verified_first() {
     let flow = Flow::start().await;
-    let bucket = format!("aaaq.{}", flow.user.id);
+    let bucket = format!("{}{}", Bucket::UserPassword.prefix(), flow.user.id);
     let before = flow.h.storage.get(&bucket).await.expect("signin spent one");
     assert_eq!(
         flow.h
@@ -543,10 +605,14 @@ async fn verify_password_spends_a_password_token_of_the_user_per_attempt() {
     let flow = Flow::start().await;
     flow.verify_code().await;
     // The signin that made the session spent one already.
-    for _ in 0..4 {
-        flow.h
-            .error(VERIFY_PASSWORD, flow.with_password("not the password"))
-            .await;
+    for attempt in 1..=4 {
+        assert_eq!(
+            flow.h
+                .error(VERIFY_PASSWORD, flow.with_password("not the password"))
+                .await,
+            "incorrect_password",
+            "attempt {attempt}"
+        );
     }
     assert_eq!(
         flow.h
@@ -563,17 +629,23 @@ async fn verify_password_races_and_failures() {
     let flow = Flow::start().await;
     flow.verify_code().await;
     let args = flow.with_password(PASSWORD);
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaak.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Update,
+        UserEmailAddressUpdateRecord::PREFIX,
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(
         flow.h.error(VERIFY_PASSWORD, args.clone()).await,
         "internal_conflict"
     );
     flow.h.storage.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaaq.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Update,
+        Bucket::UserPassword.prefix(),
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(
         flow.h.error(VERIFY_PASSWORD, args.clone()).await,
         "internal_conflict"
@@ -618,7 +690,10 @@ async fn complete_changes_the_address_and_tells_the_old_one() {
         user.email_address_counter,
         flow.user.email_address_counter + 1
     );
-    assert_eq!(flow.h.storage.count("aaak."), 0);
+    assert_eq!(
+        flow.h.storage.count(UserEmailAddressUpdateRecord::PREFIX),
+        0
+    );
     assert_eq!(
         emails_since(&flow.h, before),
         [Email::EmailUpdated {
@@ -660,7 +735,10 @@ async fn complete_when_the_address_was_taken_meanwhile_voids_the_update() {
     flow.h.add_user(NEW, PASSWORD).await;
     let before = flow.h.emails.sent().len();
     assert_eq!(flow.h.error(COMPLETE, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaak."), 0);
+    assert_eq!(
+        flow.h.storage.count(UserEmailAddressUpdateRecord::PREFIX),
+        0
+    );
     assert_eq!(
         flow.h
             .users
@@ -689,7 +767,11 @@ async fn complete_losing_the_counter_race_is_internal_conflict_and_failures_inte
         .users
         .fail("update_user_email_address", user_server_down());
     assert_eq!(flow.h.error(COMPLETE, flow.args()).await, "internal_error");
-    assert_eq!(flow.h.storage.count("aaak."), 1, "the update stays");
+    assert_eq!(
+        flow.h.storage.count(UserEmailAddressUpdateRecord::PREFIX),
+        1,
+        "the update stays"
+    );
     assert!(emails_since(&flow.h, before).is_empty());
     flow.h.users.clear_faults();
     flow.h.ok(COMPLETE, flow.args()).await;
@@ -705,7 +787,7 @@ async fn an_update_lives_20_minutes_inclusive() {
     flow.h.advance(NANOSECOND);
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
     assert_eq!(
-        flow.h.storage.count("aaak."),
+        flow.h.storage.count(UserEmailAddressUpdateRecord::PREFIX),
         0,
         "the expired update is deleted"
     );
@@ -718,7 +800,10 @@ async fn a_password_change_voids_the_update() {
         .users
         .modify(&flow.user.id, |user| user.password_hash_counter += 1);
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaak."), 0);
+    assert_eq!(
+        flow.h.storage.count(UserEmailAddressUpdateRecord::PREFIX),
+        0
+    );
 }
 
 #[tokio::test]
@@ -729,7 +814,10 @@ async fn an_address_change_voids_the_update() {
         user.email_address_counter += 1;
     });
     assert_eq!(flow.h.error(COMPLETE, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaak."), 0);
+    assert_eq!(
+        flow.h.storage.count(UserEmailAddressUpdateRecord::PREFIX),
+        0
+    );
 }
 
 #[tokio::test]
@@ -747,7 +835,10 @@ async fn a_disabled_user_voids_the_update_even_when_the_session_trusts_its_cache
     let flow = Flow::start_in(harness_with_user_cache()).await;
     flow.h.users.disable(&flow.user.id);
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaak."), 0);
+    assert_eq!(
+        flow.h.storage.count(UserEmailAddressUpdateRecord::PREFIX),
+        0
+    );
 }
 
 #[tokio::test]
@@ -759,7 +850,10 @@ async fn a_deleted_user_voids_the_update_even_when_the_session_trusts_its_cache(
         .await
         .expect("deleted");
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaak."), 0);
+    assert_eq!(
+        flow.h.storage.count(UserEmailAddressUpdateRecord::PREFIX),
+        0
+    );
 }
 
 #[tokio::test]
@@ -767,7 +861,10 @@ async fn a_user_server_failure_while_validating_is_internal_error() {
     let flow = Flow::start_in(harness_with_user_cache()).await;
     flow.h.users.fail("get_user", user_server_down());
     assert_eq!(flow.h.error(GET, flow.args()).await, "internal_error");
-    assert_eq!(flow.h.storage.count("aaak."), 1);
+    assert_eq!(
+        flow.h.storage.count(UserEmailAddressUpdateRecord::PREFIX),
+        1
+    );
 }
 
 #[tokio::test]

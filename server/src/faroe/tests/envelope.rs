@@ -84,7 +84,7 @@ async fn responses_are_compact_with_members_in_contract_order() {
     );
     assert!(id
         .bytes()
-        .all(|b| b"abcdefghijkmnpqrstuvwxyz23456789".contains(&b)));
+        .all(|b| crate::faroe::credentials::LOWERCASE_ALPHABET.contains(&b)));
 
     let success = raw(
         &harness,

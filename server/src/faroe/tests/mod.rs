@@ -20,6 +20,12 @@ use serde_json::{json, Value};
 
 use super::email::Email;
 use super::records::{decode, encode, TokenRecord};
+// Key prefixes come from the record types and buckets, never from literals.
+pub(super) use super::rate_limit::Bucket;
+pub(super) use super::records::{
+    SessionRecord, SigninRecord, SignupRecord, UserDeletionRecord, UserEmailAddressUpdateRecord,
+    UserPasswordResetRecord, UserPasswordUpdateRecord,
+};
 use super::testing::{Harness, START};
 use super::user::{User, UserStore, UserStoreError};
 use super::SessionConfig;

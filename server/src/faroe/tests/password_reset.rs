@@ -181,8 +181,12 @@ async fn create_refuses_bad_addresses_unknown_and_disabled_users() {
     );
     h.users.disable(&user.id);
     assert_eq!(h.error(CREATE, create_args(EMAIL)).await, "user_disabled");
-    assert_eq!(h.storage.count("aaan."), 0);
-    assert_eq!(h.storage.count("aaar."), 0, "no e-mail token spent");
+    assert_eq!(h.storage.count(UserPasswordResetRecord::PREFIX), 0);
+    assert_eq!(
+        h.storage.count(Bucket::Email.prefix()),
+        0,
+        "no e-mail token spent"
+    );
     assert!(h.emails.sent().is_empty());
 }
 
@@ -194,7 +198,7 @@ async fn create_spends_an_email_token_of_the_address_each_time() {
         h.ok(CREATE, create_args(EMAIL)).await;
     }
     assert_eq!(h.error(CREATE, create_args(EMAIL)).await, "rate_limited");
-    assert_eq!(h.storage.count("aaan."), 5);
+    assert_eq!(h.storage.count(UserPasswordResetRecord::PREFIX), 5);
     assert_eq!(h.emails.sent().len(), 5);
 }
 
@@ -212,7 +216,7 @@ async fn create_is_refused_while_the_user_has_no_temporary_password_attempts_lef
         flow.h.error(CREATE, create_args(EMAIL)).await,
         "rate_limited"
     );
-    assert_eq!(flow.h.storage.count("aaan."), 1);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 1);
     assert_eq!(flow.h.emails.sent().len(), 1);
 }
 
@@ -220,21 +224,29 @@ async fn create_is_refused_while_the_user_has_no_temporary_password_attempts_lef
 async fn create_losing_the_email_bucket_race_is_internal_conflict() {
     let h = Harness::new();
     h.add_user(EMAIL, PASSWORD).await;
-    h.storage
-        .fail(StorageOp::Add, "aaar.", 0, StorageError::AlreadyExists);
+    h.storage.fail(
+        StorageOp::Add,
+        Bucket::Email.prefix(),
+        0,
+        StorageError::AlreadyExists,
+    );
     assert_eq!(
         h.error(CREATE, create_args(EMAIL)).await,
         "internal_conflict"
     );
     h.storage.clear_faults();
     h.ok(CREATE, create_args(EMAIL)).await;
-    h.storage
-        .fail(StorageOp::Update, "aaar.", 0, StorageError::NotFound);
+    h.storage.fail(
+        StorageOp::Update,
+        Bucket::Email.prefix(),
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(
         h.error(CREATE, create_args(EMAIL)).await,
         "internal_conflict"
     );
-    assert_eq!(h.storage.count("aaan."), 1);
+    assert_eq!(h.storage.count(UserPasswordResetRecord::PREFIX), 1);
 }
 
 #[tokio::test]
@@ -250,9 +262,14 @@ async fn create_internal_errors() {
         .fail("get_user_by_email_address", user_server_down());
     assert_eq!(h.error(CREATE, create_args(EMAIL)).await, "internal_error");
     h.users.clear_faults();
-    h.storage.fail(StorageOp::Add, "aaan.", 0, storage_down());
+    h.storage.fail(
+        StorageOp::Add,
+        UserPasswordResetRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(h.error(CREATE, create_args(EMAIL)).await, "internal_error");
-    assert_eq!(h.storage.count("aaan."), 0);
+    assert_eq!(h.storage.count(UserPasswordResetRecord::PREFIX), 0);
     assert!(h.emails.sent().is_empty());
 }
 
@@ -262,8 +279,12 @@ async fn row_11_failed_code_email_in_create_removes_the_reset_again() {
     h.add_user(EMAIL, PASSWORD).await;
     h.emails.set_failing(true);
     assert_eq!(h.error(CREATE, create_args(EMAIL)).await, "internal_error");
-    assert_eq!(h.storage.count("aaan."), 0);
-    assert_eq!(h.storage.count("aaar."), 1, "the e-mail token stays spent");
+    assert_eq!(h.storage.count(UserPasswordResetRecord::PREFIX), 0);
+    assert_eq!(
+        h.storage.count(Bucket::Email.prefix()),
+        1,
+        "the e-mail token stays spent"
+    );
 }
 
 // ------------------------------------------------------------------ row 1: bad tokens
@@ -282,7 +303,7 @@ async fn row_1_malformed_unknown_or_wrong_secret_reset_token_is_invalid_user_pas
         flow.assert_every_action_is_invalid(&token).await;
     }
     assert_eq!(
-        flow.h.storage.count("aaan."),
+        flow.h.storage.count(UserPasswordResetRecord::PREFIX),
         1,
         "a wrong secret deletes nothing"
     );
@@ -296,7 +317,7 @@ async fn row_1_expired_reset_token_is_invalid_user_password_reset_token() {
     flow.h.advance(NANOSECOND);
     flow.assert_every_action_is_invalid(&flow.token).await;
     assert_eq!(
-        flow.h.storage.count("aaan."),
+        flow.h.storage.count(UserPasswordResetRecord::PREFIX),
         0,
         "the expired reset is deleted"
     );
@@ -310,12 +331,12 @@ async fn row_1_stale_reset_token_is_invalid_user_password_reset_token() {
         .users
         .modify(&flow.user.id, |user| user.email_address_counter += 1);
     flow.assert_every_action_is_invalid(&flow.token).await;
-    assert_eq!(flow.h.storage.count("aaan."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 0);
     // The user was disabled.
     let flow = Flow::start().await;
     flow.h.users.disable(&flow.user.id);
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaan."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 0);
     // The user was deleted.
     let flow = Flow::start().await;
     flow.h
@@ -324,7 +345,7 @@ async fn row_1_stale_reset_token_is_invalid_user_password_reset_token() {
         .await
         .expect("deleted");
     assert_eq!(flow.h.error(COMPLETE, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaan."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 0);
 }
 
 #[tokio::test]
@@ -333,12 +354,15 @@ async fn row_1_a_user_server_failure_while_validating_is_still_internal_error() 
     flow.h.users.fail("get_user", user_server_down());
     assert_eq!(flow.h.error(GET, flow.args()).await, "internal_error");
     flow.h.users.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Get, "aaan.", 0, storage_down());
+    flow.h.storage.fail(
+        StorageOp::Get,
+        UserPasswordResetRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(flow.h.error(GET, flow.args()).await, "internal_error");
     flow.h.storage.clear_faults();
-    assert_eq!(flow.h.storage.count("aaan."), 1);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 1);
 }
 
 #[tokio::test]
@@ -372,7 +396,7 @@ async fn row_10_reset_made_before_a_password_change_is_invalid() {
     flow.h.ok("complete_user_password_update", args).await;
 
     flow.assert_every_action_is_invalid(&flow.token).await;
-    assert_eq!(flow.h.storage.count("aaan."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 0);
     assert!(flow.password_is("the changed passphrase").await);
 }
 
@@ -398,27 +422,33 @@ async fn get_answers_the_stored_reset() {
 async fn delete_removes_the_reset_once() {
     let flow = Flow::start().await;
     assert_eq!(flow.h.ok(DELETE, flow.args()).await, json!({}));
-    assert_eq!(flow.h.storage.count("aaan."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 0);
     assert_eq!(flow.h.error(DELETE, flow.args()).await, INVALID);
 }
 
 #[tokio::test]
 async fn row_2_storage_failure_in_delete_is_internal_error() {
     let flow = Flow::start().await;
-    flow.h
-        .storage
-        .fail(StorageOp::Delete, "aaan.", 0, storage_down());
+    flow.h.storage.fail(
+        StorageOp::Delete,
+        UserPasswordResetRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(flow.h.error(DELETE, flow.args()).await, "internal_error");
     flow.h.storage.clear_faults();
-    assert_eq!(flow.h.storage.count("aaan."), 1);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 1);
 }
 
 #[tokio::test]
 async fn row_2_a_reset_already_gone_at_delete_is_invalid_user_password_reset_token() {
     let flow = Flow::start().await;
-    flow.h
-        .storage
-        .fail(StorageOp::Delete, "aaan.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Delete,
+        UserPasswordResetRecord::PREFIX,
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(flow.h.error(DELETE, flow.args()).await, INVALID);
 }
 
@@ -456,10 +486,14 @@ async fn verify_checks_the_temporary_password_exactly_and_once() {
 #[tokio::test]
 async fn verify_spends_a_temporary_password_token_of_the_user_per_attempt() {
     let flow = Flow::start().await;
-    for _ in 0..5 {
-        flow.h
-            .error(VERIFY, flow.with("temporary_password", "WRONGWRONGWR"))
-            .await;
+    for attempt in 1..=5 {
+        assert_eq!(
+            flow.h
+                .error(VERIFY, flow.with("temporary_password", "WRONGWRONGWR"))
+                .await,
+            "incorrect_temporary_password",
+            "attempt {attempt}"
+        );
     }
     let args = flow.with("temporary_password", &flow.temporary_password());
     assert_eq!(flow.h.error(VERIFY, args).await, "rate_limited");
@@ -476,41 +510,53 @@ async fn verify_with_a_temporary_password_of_another_algorithm_voids_the_reset()
     .await;
     let args = flow.with("temporary_password", &flow.temporary_password());
     assert_eq!(flow.h.error(VERIFY, args).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaan."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 0);
 }
 
 #[tokio::test]
 async fn verify_lost_races_are_internal_conflict() {
     let flow = Flow::start().await;
     let args = flow.with("temporary_password", &flow.temporary_password());
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaan.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Update,
+        UserPasswordResetRecord::PREFIX,
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(
         flow.h.error(VERIFY, args.clone()).await,
         "internal_conflict"
     );
     flow.h.storage.clear_faults();
     // Gone before the flag could be written (upstream: internal_error).
-    flow.h
-        .storage
-        .fail(StorageOp::Get, "aaan.", 1, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Get,
+        UserPasswordResetRecord::PREFIX,
+        1,
+        StorageError::NotFound,
+    );
     assert_eq!(
         flow.h.error(VERIFY, args.clone()).await,
         "internal_conflict"
     );
     flow.h.storage.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaat.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Update,
+        Bucket::TemporaryPassword.prefix(),
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(
         flow.h.error(VERIFY, args.clone()).await,
         "internal_conflict"
     );
     flow.h.storage.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaan.", 0, storage_down());
+    flow.h.storage.fail(
+        StorageOp::Update,
+        UserPasswordResetRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(flow.h.error(VERIFY, args).await, "internal_error");
     flow.h.storage.clear_faults();
     assert_eq!(
@@ -567,14 +613,20 @@ async fn set_lost_races_are_internal_conflict() {
     let flow = Flow::start().await;
     flow.verify().await;
     let args = flow.with("password", NEW_PASSWORD);
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaan.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Update,
+        UserPasswordResetRecord::PREFIX,
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(flow.h.error(SET, args.clone()).await, "internal_conflict");
     flow.h.storage.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Get, "aaan.", 1, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Get,
+        UserPasswordResetRecord::PREFIX,
+        1,
+        StorageError::NotFound,
+    );
     assert_eq!(flow.h.error(SET, args).await, "internal_conflict");
     flow.h.storage.clear_faults();
     assert_eq!(flow.model().await["new_password_set"], json!(false));
@@ -605,7 +657,7 @@ async fn complete_changes_the_password_and_signs_the_user_in() {
     flow.set().await;
     flow.h.advance(3 * MINUTE);
     let before = flow.h.emails.sent().len();
-    let sessions = flow.h.storage.count("aaah.");
+    let sessions = flow.h.storage.count(SessionRecord::PREFIX);
     let created = flow.h.ok(COMPLETE, flow.args()).await;
 
     assert_eq!(members(&created), ["session", "session_token"]);
@@ -615,7 +667,7 @@ async fn complete_changes_the_password_and_signs_the_user_in() {
     flow.h
         .ok("get_session", json!({ "session_token": session_token }))
         .await;
-    assert_eq!(flow.h.storage.count("aaah."), sessions + 1);
+    assert_eq!(flow.h.storage.count(SessionRecord::PREFIX), sessions + 1);
 
     assert!(flow.password_is(NEW_PASSWORD).await);
     let user = flow.h.users.user(&flow.user.id).expect("user");
@@ -623,7 +675,7 @@ async fn complete_changes_the_password_and_signs_the_user_in() {
         user.password_hash_counter,
         flow.user.password_hash_counter + 1
     );
-    assert_eq!(flow.h.storage.count("aaan."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 0);
     let at = crate::faroe::clock::Timestamp::from_unix_seconds(START + 180);
     assert_eq!(
         emails_since(&flow.h, before),
@@ -679,8 +731,8 @@ async fn complete_losing_the_counter_race_is_internal_conflict_and_failures_inte
         .users
         .fail("update_user_password_hash", user_server_down());
     assert_eq!(flow.h.error(COMPLETE, flow.args()).await, "internal_error");
-    assert_eq!(flow.h.storage.count("aaan."), 1);
-    assert_eq!(flow.h.storage.count("aaah."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 1);
+    assert_eq!(flow.h.storage.count(SessionRecord::PREFIX), 0);
     assert!(emails_since(&flow.h, before).is_empty());
     assert!(flow.password_is(PASSWORD).await);
 }
@@ -693,15 +745,15 @@ async fn complete_when_the_session_cannot_be_stored_is_session_not_created() {
     let before = flow.h.emails.sent().len();
     flow.h
         .storage
-        .fail(StorageOp::Add, "aaah.", 0, storage_down());
+        .fail(StorageOp::Add, SessionRecord::PREFIX, 0, storage_down());
     assert_eq!(
         flow.h.error(COMPLETE, flow.args()).await,
         "session_not_created"
     );
     // The password has changed and the reset is finished all the same.
     assert!(flow.password_is(NEW_PASSWORD).await);
-    assert_eq!(flow.h.storage.count("aaan."), 0);
-    assert_eq!(flow.h.storage.count("aaah."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 0);
+    assert_eq!(flow.h.storage.count(SessionRecord::PREFIX), 0);
     assert_eq!(flow.h.emails.kinds()[before..], ["password_updated"]);
 }
 
@@ -714,7 +766,7 @@ async fn a_reset_lives_20_minutes_exclusive() {
     flow.h.ok(GET, flow.args()).await;
     flow.h.advance(NANOSECOND);
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaan."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 0);
 }
 
 #[tokio::test]
@@ -752,5 +804,5 @@ async fn an_address_change_through_an_email_update_voids_the_reset() {
         .await;
     flow.h.ok("complete_user_email_address_update", args).await;
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaan."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordResetRecord::PREFIX), 0);
 }

@@ -74,7 +74,7 @@ async fn create_answers_the_model_in_order_and_sends_nothing() {
     assert_eq!(model["new_password_set"], json!(false));
     assert_eq!(model["created_at"], json!(START));
     assert_eq!(model["expires_at"], json!(START + 600));
-    assert_eq!(h.storage.count("aaam."), 1);
+    assert_eq!(h.storage.count(UserPasswordUpdateRecord::PREFIX), 1);
     assert!(emails_since(&h, before).is_empty());
 }
 
@@ -92,7 +92,7 @@ async fn create_needs_a_valid_session() {
         "invalid_session_token",
     )
     .await;
-    assert_eq!(h.storage.count("aaam."), 0);
+    assert_eq!(h.storage.count(UserPasswordUpdateRecord::PREFIX), 0);
 }
 
 #[tokio::test]
@@ -105,12 +105,17 @@ async fn create_internal_errors() {
     assert_eq!(h.error(CREATE, args.clone()).await, "internal_error");
     h.users
         .modify(&user.id, |user| user.password_hash_counter = 0);
-    h.storage.fail(StorageOp::Add, "aaam.", 0, storage_down());
+    h.storage.fail(
+        StorageOp::Add,
+        UserPasswordUpdateRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(h.error(CREATE, args.clone()).await, "internal_error");
     h.storage.clear_faults();
     h.users.fail("get_user", user_server_down());
     assert_eq!(h.error(CREATE, args).await, "internal_error");
-    assert_eq!(h.storage.count("aaam."), 0);
+    assert_eq!(h.storage.count(UserPasswordUpdateRecord::PREFIX), 0);
 }
 
 // ------------------------------------------------------------------ get / delete
@@ -149,7 +154,7 @@ async fn every_session_bound_action_checks_session_then_token_then_binding() {
         )
         .await;
     }
-    assert_eq!(h.storage.count("aaam."), 1);
+    assert_eq!(h.storage.count(UserPasswordUpdateRecord::PREFIX), 1);
 }
 
 #[tokio::test]
@@ -164,7 +169,7 @@ async fn row_7_delete_with_a_bad_token_is_invalid_password_update_token() {
         "invalid_password_update_token"
     );
     assert_eq!(flow.h.ok(DELETE, flow.args()).await, json!({}));
-    assert_eq!(flow.h.storage.count("aaam."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordUpdateRecord::PREFIX), 0);
     assert_eq!(
         flow.h.error(DELETE, flow.args()).await,
         "invalid_password_update_token"
@@ -174,16 +179,22 @@ async fn row_7_delete_with_a_bad_token_is_invalid_password_update_token() {
 #[tokio::test]
 async fn delete_of_an_update_gone_meanwhile_is_invalid_and_a_storage_failure_internal() {
     let flow = Flow::start().await;
-    flow.h
-        .storage
-        .fail(StorageOp::Delete, "aaam.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Delete,
+        UserPasswordUpdateRecord::PREFIX,
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(flow.h.error(DELETE, flow.args()).await, INVALID);
     flow.h.storage.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Delete, "aaam.", 0, storage_down());
+    flow.h.storage.fail(
+        StorageOp::Delete,
+        UserPasswordUpdateRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(flow.h.error(DELETE, flow.args()).await, "internal_error");
-    assert_eq!(flow.h.storage.count("aaam."), 1);
+    assert_eq!(flow.h.storage.count(UserPasswordUpdateRecord::PREFIX), 1);
 }
 
 // ------------------------------------------------------------------ verify password
@@ -206,8 +217,12 @@ async fn verify_checks_the_current_password_and_sets_the_identity_once() {
 #[tokio::test]
 async fn verify_spends_a_password_token_of_the_user_per_attempt() {
     let flow = Flow::start().await;
-    for _ in 0..4 {
-        flow.h.error(VERIFY, flow.with_password(NEW_PASSWORD)).await;
+    for attempt in 1..=4 {
+        assert_eq!(
+            flow.h.error(VERIFY, flow.with_password(NEW_PASSWORD)).await,
+            "incorrect_password",
+            "attempt {attempt}"
+        );
     }
     assert_eq!(
         flow.h.error(VERIFY, flow.with_password(PASSWORD)).await,
@@ -221,25 +236,34 @@ async fn verify_spends_a_password_token_of_the_user_per_attempt() {
 async fn verify_races_and_failures() {
     let flow = Flow::start().await;
     let args = flow.with_password(PASSWORD);
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaam.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Update,
+        UserPasswordUpdateRecord::PREFIX,
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(
         flow.h.error(VERIFY, args.clone()).await,
         "internal_conflict"
     );
     flow.h.storage.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Get, "aaam.", 1, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Get,
+        UserPasswordUpdateRecord::PREFIX,
+        1,
+        StorageError::NotFound,
+    );
     assert_eq!(
         flow.h.error(VERIFY, args.clone()).await,
         "internal_conflict"
     );
     flow.h.storage.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaam.", 0, storage_down());
+    flow.h.storage.fail(
+        StorageOp::Update,
+        UserPasswordUpdateRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(flow.h.error(VERIFY, args.clone()).await, "internal_error");
     flow.h.storage.clear_faults();
     flow.h.users.modify(&flow.user.id, |user| {
@@ -307,19 +331,28 @@ async fn set_lost_races_are_internal_conflict() {
     let flow = Flow::start().await;
     flow.verify().await;
     let args = flow.with_password(NEW_PASSWORD);
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaam.", 0, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Update,
+        UserPasswordUpdateRecord::PREFIX,
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(flow.h.error(SET, args.clone()).await, "internal_conflict");
     flow.h.storage.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Get, "aaam.", 1, StorageError::NotFound);
+    flow.h.storage.fail(
+        StorageOp::Get,
+        UserPasswordUpdateRecord::PREFIX,
+        1,
+        StorageError::NotFound,
+    );
     assert_eq!(flow.h.error(SET, args.clone()).await, "internal_conflict");
     flow.h.storage.clear_faults();
-    flow.h
-        .storage
-        .fail(StorageOp::Update, "aaam.", 0, storage_down());
+    flow.h.storage.fail(
+        StorageOp::Update,
+        UserPasswordUpdateRecord::PREFIX,
+        0,
+        storage_down(),
+    );
     assert_eq!(flow.h.error(SET, args).await, "internal_error");
     flow.h.storage.clear_faults();
     assert_eq!(flow.model().await["new_password_set"], json!(false));
@@ -358,7 +391,7 @@ async fn complete_changes_the_password_and_tells_the_user() {
         user.password_hash_counter,
         flow.user.password_hash_counter + 1
     );
-    assert_eq!(flow.h.storage.count("aaam."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordUpdateRecord::PREFIX), 0);
     assert_eq!(
         emails_since(&flow.h, before),
         [Email::PasswordUpdated {
@@ -457,7 +490,7 @@ async fn complete_losing_the_counter_race_is_internal_conflict_and_failures_inte
         .users
         .fail("update_user_password_hash", user_server_down());
     assert_eq!(flow.h.error(COMPLETE, flow.args()).await, "internal_error");
-    assert_eq!(flow.h.storage.count("aaam."), 1);
+    assert_eq!(flow.h.storage.count(UserPasswordUpdateRecord::PREFIX), 1);
     assert!(emails_since(&flow.h, before).is_empty());
     assert!(flow.password_is(PASSWORD).await);
 }
@@ -471,7 +504,7 @@ async fn an_update_lives_10_minutes_inclusive() {
     flow.h.ok(GET, flow.args()).await;
     flow.h.advance(NANOSECOND);
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaam."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordUpdateRecord::PREFIX), 0);
 }
 
 #[tokio::test]
@@ -481,7 +514,7 @@ async fn a_password_change_voids_the_update() {
         .users
         .modify(&flow.user.id, |user| user.password_hash_counter += 1);
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaam."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordUpdateRecord::PREFIX), 0);
 }
 
 #[tokio::test]
@@ -498,7 +531,7 @@ async fn a_disabled_or_deleted_user_voids_the_update() {
     let flow = Flow::start_in(harness_with_user_cache()).await;
     flow.h.users.disable(&flow.user.id);
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaam."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordUpdateRecord::PREFIX), 0);
 
     let flow = Flow::start_in(harness_with_user_cache()).await;
     flow.h
@@ -507,7 +540,7 @@ async fn a_disabled_or_deleted_user_voids_the_update() {
         .await
         .expect("deleted");
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
-    assert_eq!(flow.h.storage.count("aaam."), 0);
+    assert_eq!(flow.h.storage.count(UserPasswordUpdateRecord::PREFIX), 0);
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::TokenRecord;
 use crate::faroe::records::{decode, SessionRecord};
 use crate::faroe::testing::{with_wrong_secret, Harness, StorageOp, START};
 use crate::faroe::user::UserStoreError;
@@ -9,7 +10,7 @@ use crate::faroe::SessionConfig;
 use crate::storage::{Storage, StorageError};
 
 const EMAIL: &str = "carol@example.com";
-const SESSION: &str = "aaah.";
+const SESSION: &str = SessionRecord::PREFIX;
 const MINUTE: Duration = Duration::from_secs(60);
 const DAY: Duration = Duration::from_secs(24 * 3600);
 

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::{SessionRecord, SigninRecord, TokenRecord};
 use crate::faroe::clock::Timestamp;
 use crate::faroe::email::Email;
 use crate::faroe::testing::{with_wrong_secret, Harness, StorageOp, PASSWORD, START};
@@ -9,7 +10,7 @@ use crate::faroe::user::UserStoreError;
 use crate::storage::StorageError;
 
 const EMAIL: &str = "bob@example.com";
-const SIGNIN: &str = "aaaj.";
+const SIGNIN: &str = SigninRecord::PREFIX;
 
 async fn signin_token(harness: &Harness) -> String {
     let values = harness
@@ -205,9 +206,14 @@ async fn the_right_password_verifies_the_first_factor_once() {
 async fn password_attempts_are_limited_per_user_across_signins() {
     let harness = Harness::new();
     harness.add_user(EMAIL, PASSWORD).await;
-    for _ in 0..5 {
+    for attempt in 1..=5 {
         let token = signin_token(&harness).await;
-        verify_password(&harness, &token, "wrong password").await;
+        let answer = verify_password(&harness, &token, "wrong password").await;
+        assert_eq!(
+            error_code(&answer),
+            "incorrect_password",
+            "attempt {attempt}"
+        );
     }
     let token = signin_token(&harness).await;
     assert_eq!(
@@ -299,7 +305,7 @@ async fn complete_signin_answers_internal_error_when_the_session_cannot_be_store
     let token = harness.verified_signin(EMAIL, PASSWORD).await;
     harness.storage.fail(
         StorageOp::Add,
-        "aaah.",
+        SessionRecord::PREFIX,
         0,
         StorageError::Failure("full".into()),
     );

@@ -2,13 +2,14 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::{Bucket, SessionRecord, SignupRecord, TokenRecord};
 use crate::faroe::email::Email;
 use crate::faroe::testing::{with_wrong_secret, Harness, StorageOp, PASSWORD};
 use crate::faroe::user::UserStoreError;
 use crate::storage::StorageError;
 
 const EMAIL: &str = "alice@example.com";
-const SIGNUP: &str = "aaai.";
+const SIGNUP: &str = SignupRecord::PREFIX;
 
 async fn create(harness: &Harness, email: &str) -> Value {
     harness
@@ -137,9 +138,12 @@ async fn create_signup_is_refused_while_code_attempts_for_the_address_are_spent(
 #[tokio::test]
 async fn create_signup_answers_internal_conflict_when_it_loses_a_bucket_race() {
     let harness = Harness::new();
-    harness
-        .storage
-        .fail(StorageOp::Add, "aaar.", 0, StorageError::AlreadyExists);
+    harness.storage.fail(
+        StorageOp::Add,
+        Bucket::Email.prefix(),
+        0,
+        StorageError::AlreadyExists,
+    );
     assert_eq!(
         error_code(&create(&harness, EMAIL).await),
         "internal_conflict"
@@ -349,9 +353,12 @@ async fn a_failed_resend_is_an_internal_error_and_keeps_the_signup() {
 async fn resending_answers_internal_conflict_when_it_loses_a_bucket_race() {
     let harness = Harness::new();
     let token = signup_token(&harness, EMAIL).await;
-    harness
-        .storage
-        .fail(StorageOp::Update, "aaar.", 0, StorageError::NotFound);
+    harness.storage.fail(
+        StorageOp::Update,
+        Bucket::Email.prefix(),
+        0,
+        StorageError::NotFound,
+    );
     assert_eq!(
         harness
             .error(
@@ -584,7 +591,7 @@ async fn complete_signup_answers_session_not_created_when_the_session_cannot_be_
     set_password(&harness, &token, PASSWORD).await;
     harness.storage.fail(
         StorageOp::Add,
-        "aaah.",
+        SessionRecord::PREFIX,
         0,
         StorageError::Failure("full".into()),
     );
