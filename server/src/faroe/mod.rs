@@ -42,6 +42,9 @@ pub struct SessionConfig {
     /// How long `get_session` and `delete_session` may trust the last user check;
     /// `None` checks the user on every validation.
     pub user_cache_expiration: Option<Duration>,
+    /// Whether `complete_user_password_update` signs out every session of the user,
+    /// the current one too (a password reset always does).
+    pub revoke_sessions_on_password_update: bool,
 }
 
 /// The default absolute session lifetime: 90 days (`FAROE_SESSION_EXPIRATION=2160h`).
@@ -54,6 +57,7 @@ impl Default for SessionConfig {
             activity_check_interval: Duration::from_secs(60),
             expiration: Some(DEFAULT_SESSION_EXPIRATION),
             user_cache_expiration: None,
+            revoke_sessions_on_password_update: false,
         }
     }
 }

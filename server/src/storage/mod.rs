@@ -50,6 +50,9 @@ pub trait Storage: Send + Sync {
         counter: i64,
     ) -> Result<(), StorageError>;
     async fn delete(&self, key: &str) -> Result<(), StorageError>;
+    /// Deletes the entry only while its counter is still `counter`: the one caller
+    /// that read it at that counter takes it, every other finds it `NotFound`.
+    async fn delete_if_counter(&self, key: &str, counter: i64) -> Result<(), StorageError>;
     /// Removes every entry (`/reset` and the shell's `reset`).
     async fn clear(&self) -> Result<(), StorageError>;
     /// Removes entries whose expiry hint is before `now`; returns how many.

@@ -42,6 +42,7 @@ const ADD: &str = "INSERT INTO key_value (key, value, counter, expiration) VALUE
 const UPDATE: &str = "UPDATE key_value SET value = ?1, counter = counter + 1, expiration = ?2 \
                       WHERE key = ?3 AND counter = ?4";
 const DELETE: &str = "DELETE FROM key_value WHERE key = ?1";
+const DELETE_IF_COUNTER: &str = "DELETE FROM key_value WHERE key = ?1 AND counter = ?2";
 const CLEAR: &str = "DELETE FROM key_value";
 const PURGE: &str = "DELETE FROM key_value WHERE expiration < ?1";
 
@@ -177,6 +178,18 @@ impl Storage for SqliteStorage {
             .run(move |connection| {
                 let mut statement = connection.prepare_cached(DELETE)?;
                 statement.execute(params![key])
+            })
+            .await?;
+        found_if_changed(changed)
+    }
+
+    async fn delete_if_counter(&self, key: &str, counter: i64) -> Result<(), StorageError> {
+        let key = key.to_owned();
+        let changed = self
+            .writer
+            .run(move |connection| {
+                let mut statement = connection.prepare_cached(DELETE_IF_COUNTER)?;
+                statement.execute(params![key, counter])
             })
             .await?;
         found_if_changed(changed)

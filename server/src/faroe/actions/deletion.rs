@@ -1,7 +1,7 @@
 //! Account deletion: a signed-in user proves their identity with their password,
 //! and the user is deleted.
 
-use super::{ensure, key_of, NewCredential, Removal, UserCheck};
+use super::{ensure, key_of, NewCredential, UserCheck};
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
 use crate::faroe::models::{Created, NoValues, Values};
 use crate::faroe::records::{FlowRecord, UserDeletionRecord};
@@ -102,12 +102,14 @@ impl Faroe {
             stored.record.user_identity_verified,
             ErrorCode::UserIdentityNotVerified,
         )?;
-        self.users
-            .delete_user(&stored.record.user_id)
-            .await
-            .found()?
-            .ok_or(ErrorCode::InternalConflict)?;
-        self.remove(&stored.key, Removal::Finished).await?;
-        Ok(NoValues {})
+        self.complete_once(&stored, async {
+            self.users
+                .delete_user(&stored.record.user_id)
+                .await
+                .found()?
+                .ok_or(ErrorCode::InternalConflict)?;
+            Ok(NoValues {})
+        })
+        .await
     }
 }

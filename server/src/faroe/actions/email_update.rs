@@ -1,7 +1,7 @@
 //! E-mail address update: a signed-in user verifies a new address with a code sent
 //! there, proves their identity with their password, and the address changes.
 
-use super::{ensure, ensure_counter_can_move, key_of, set_flag, NewCredential, Removal, UserCheck};
+use super::{ensure, ensure_counter_can_move, key_of, set_flag, NewCredential, UserCheck};
 use crate::faroe::credentials::generate_verification_code;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
@@ -202,22 +202,25 @@ impl Faroe {
             update.user_identity_verified,
             ErrorCode::UserIdentityNotVerified,
         )?;
-        let updated = self
-            .users
-            .update_user_email_address(
-                &update.user_id,
-                &update.new_email_address,
-                user.email_address_counter,
-            )
-            .await;
-        if let Err(UserStoreError::EmailAddressAlreadyUsed) = updated {
-            // Someone took the address meanwhile: this update can never finish.
-            self.remove(&stored.key, Removal::Finished).await?;
-            return Err(ErrorCode::InvalidUserEmailAddressUpdateToken.into());
-        }
-        updated.found()?.ok_or(ErrorCode::InternalConflict)?;
+        self.complete_once(&stored, async {
+            let updated = self
+                .users
+                .update_user_email_address(
+                    &update.user_id,
+                    &update.new_email_address,
+                    user.email_address_counter,
+                )
+                .await;
+            if let Err(UserStoreError::EmailAddressAlreadyUsed) = updated {
+                // Someone took the address meanwhile: this update can never finish,
+                // so it stays removed.
+                return Err(ErrorCode::InvalidUserEmailAddressUpdateToken.into());
+            }
+            updated.found()?.ok_or(ErrorCode::InternalConflict)?;
+            Ok(())
+        })
+        .await?;
         let updated_at = self.now();
-        self.remove(&stored.key, Removal::Finished).await?;
         self.send_notification(&Email::EmailUpdated {
             email_address: user.email_address,
             display_name: user.display_name,

@@ -196,6 +196,56 @@ impl Faroe {
         }
     }
 
+    /// Completes a flow exactly once: the validated record is taken out of storage
+    /// under the counter read at validation, so of several concurrent callers one
+    /// goes on and the others answer `internal_conflict`; then `effect` runs. When the
+    /// effect fails for any reason but the record's own invalid-token code, the record
+    /// is put back so the client can retry the completion.
+    pub(crate) async fn complete_once<R: FlowRecord, T>(
+        &self,
+        stored: &Stored<R>,
+        effect: impl std::future::Future<Output = ActionResult<T>>,
+    ) -> ActionResult<T> {
+        self.storage
+            .delete_if_counter(&stored.key, stored.counter)
+            .await
+            .found()?
+            .ok_or(ErrorCode::InternalConflict)?;
+        let result = effect.await;
+        if let Err(error) = &result {
+            if error.code() != R::INVALID_TOKEN {
+                self.put_back(stored).await;
+            }
+        }
+        result
+    }
+
+    /// Stores a taken record again; a failure is only logged, the action's answer
+    /// stands.
+    async fn put_back<R: FlowRecord>(&self, stored: &Stored<R>) {
+        if let Err(error) = self
+            .insert(&stored.key, &stored.record, stored.record.expires_at())
+            .await
+        {
+            tracing::warn!(error = %error, "could not restore a flow after its completion failed");
+        }
+    }
+
+    /// Moves the user's sessions counter, so every session made before is invalid
+    /// on its next use. A lost race is `internal_conflict`.
+    pub(crate) async fn revoke_sessions(&self, user: &User) -> ActionResult<User> {
+        ensure_counter_can_move(user.sessions_counter)?;
+        self.users
+            .increment_user_sessions_counter(&user.id, user.sessions_counter)
+            .await
+            .found()?
+            .ok_or(ErrorCode::InternalConflict)?;
+        Ok(User {
+            sessions_counter: user.sessions_counter + 1,
+            ..user.clone()
+        })
+    }
+
     /// Stores a new record.
     pub(crate) async fn insert<R: TokenRecord>(
         &self,
@@ -321,12 +371,11 @@ impl Faroe {
         )
     }
 
-    /// Replaces the user's password hash (guarded by `password_hash_counter`), then
-    /// removes the finished flow and tells the user. A lost race on the counter, or
-    /// the user gone, is `internal_conflict`.
+    /// Replaces the user's password hash (guarded by `password_hash_counter`) and
+    /// tells the user. A lost race on the counter, or the user gone, is
+    /// `internal_conflict`.
     pub(crate) async fn change_user_password(
         &self,
-        flow_key: &str,
         user: &User,
         new_password: &PasswordHash,
         password_hash_counter: i32,
@@ -337,7 +386,6 @@ impl Faroe {
             .found()?
             .ok_or(ErrorCode::InternalConflict)?;
         let updated_at = self.now();
-        self.remove(flow_key, Removal::Finished).await?;
         self.send_notification(&Email::PasswordUpdated {
             email_address: user.email_address.clone(),
             display_name: user.display_name.clone(),

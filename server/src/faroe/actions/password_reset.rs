@@ -170,13 +170,21 @@ impl Faroe {
             .new_password
             .as_ref()
             .ok_or(ErrorCode::NewPasswordNotSet)?;
-        self.change_user_password(
-            &stored.key,
-            &user,
-            new_password,
-            stored.record.user_password_hash_counter,
-        )
-        .await?;
+        // Whoever held a session before the reset (the intruder it is meant to evict)
+        // is signed out first: should the password change then fail, nobody is left
+        // signed in on the old credentials. Only the reset's new session is valid.
+        let user = self
+            .complete_once(&stored, async {
+                let user = self.revoke_sessions(&user).await?;
+                self.change_user_password(
+                    &user,
+                    new_password,
+                    stored.record.user_password_hash_counter,
+                )
+                .await?;
+                Ok(user)
+            })
+            .await?;
         let created = self
             .create_session(&user)
             .await

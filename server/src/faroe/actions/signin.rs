@@ -1,6 +1,6 @@
 //! Signin: prove the password of an existing user, then get a session.
 
-use super::{ensure, key_of, NewCredential, Removal};
+use super::{ensure, key_of, NewCredential};
 use crate::faroe::clock::Timestamp;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
@@ -78,8 +78,9 @@ impl Faroe {
             stored.record.user_first_factor_verified,
             ErrorCode::UserFirstFactorNotVerified,
         )?;
-        let created = self.create_session(&user).await?;
-        self.remove(&stored.key, Removal::Finished).await?;
+        let created = self
+            .complete_once(&stored, self.create_session(&user))
+            .await?;
         self.send_notification(&Email::SigninNotification {
             email_address: user.email_address,
             display_name: user.display_name,

@@ -1,6 +1,6 @@
 //! Signup: verify an address, choose a password, become a user with a session.
 
-use super::{ensure, key_of, set_flag, NewCredential, Removal};
+use super::{ensure, key_of, set_flag, NewCredential};
 use crate::faroe::credentials::generate_verification_code;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
@@ -131,17 +131,20 @@ impl Faroe {
             ErrorCode::EmailAddressNotVerified,
         )?;
         let password = signup.password.as_ref().ok_or(ErrorCode::PasswordNotSet)?;
-        let created = self
-            .users
-            .create_user(&signup.email_address, password)
-            .await;
-        if let Err(UserStoreError::EmailAddressAlreadyUsed) = created {
-            // Someone else took the address meanwhile: this signup can never finish.
-            self.remove(&stored.key, Removal::Finished).await?;
-            return Err(ErrorCode::InvalidSignupToken.into());
-        }
-        let user = created.found()?.ok_or(ErrorCode::InternalConflict)?;
-        self.remove(&stored.key, Removal::Finished).await?;
+        let user = self
+            .complete_once(&stored, async {
+                let created = self
+                    .users
+                    .create_user(&signup.email_address, password)
+                    .await;
+                if let Err(UserStoreError::EmailAddressAlreadyUsed) = created {
+                    // Someone else took the address meanwhile: this signup can never
+                    // finish, so it stays removed.
+                    return Err(ErrorCode::InvalidSignupToken.into());
+                }
+                Ok(created.found()?.ok_or(ErrorCode::InternalConflict)?)
+            })
+            .await?;
         // The user exists now whatever happens next; the client can sign in.
         self.create_session(&user)
             .await
