@@ -15,6 +15,7 @@ use axum::http::HeaderValue;
 use tokio::net::TcpListener;
 
 use crate::backend::{ClientBuildError, UserServerClient};
+use crate::client_address::ClientAddressSource;
 use crate::config::{format_duration, Config, PwnedPasswordsMode};
 use crate::faroe::clock::{Clock, SystemClock};
 use crate::faroe::passwords::{NoStrengthCheck, PasswordHasher, PasswordStrengthChecker};
@@ -63,6 +64,7 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     enable_reset: bool,
     cors_allow_origin: Option<HeaderValue>,
+    client_ip_source: ClientAddressSource,
 }
 
 /// How often expired entries are purged from storage.
@@ -122,8 +124,11 @@ impl App {
             sessions: SessionConfig {
                 expiration: config.session_expiration,
                 user_cache_expiration: config.session_user_cache,
+                revoke_sessions_on_password_update: config.revoke_sessions_on_password_update,
                 ..SessionConfig::default()
             },
+            client_limits: (config.client_ip_source != ClientAddressSource::Off)
+                .then_some(config.client_limits),
         };
         Ok(App {
             faroe: Arc::new(faroe),
@@ -131,6 +136,7 @@ impl App {
             clock,
             enable_reset: config.enable_reset,
             cors_allow_origin,
+            client_ip_source: config.client_ip_source.clone(),
         })
     }
 
@@ -141,6 +147,7 @@ impl App {
                 faroe: self.faroe.clone(),
                 storage: self.storage.clone(),
                 enable_reset: self.enable_reset,
+                client_ip_source: Arc::new(self.client_ip_source.clone()),
             },
             self.cors_allow_origin.clone(),
         )
@@ -154,10 +161,15 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let purge = spawn_purge_task(self.storage.clone(), self.clock.clone(), PURGE_INTERVAL);
-        let served = axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(StartError::Serve);
+        // The peer's address reaches the routes for per-client rate limits.
+        let served = axum::serve(
+            listener,
+            self.router()
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(StartError::Serve);
         purge.abort();
         served
     }

@@ -52,6 +52,27 @@ impl ClientAddressSource {
         }
     }
 
+    /// The value of `FAROE_CLIENT_IP_SOURCE` naming this source.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ClientAddressSource::Off => "off",
+            ClientAddressSource::Peer => "peer",
+            ClientAddressSource::ForwardedFor { .. } => "x-forwarded-for",
+        }
+    }
+
+    /// The trusted proxies, comma-separated (empty unless `x-forwarded-for`).
+    pub fn trusted_proxies(&self) -> String {
+        match self {
+            ClientAddressSource::ForwardedFor { trusted_proxies } => trusted_proxies
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            _ => String::new(),
+        }
+    }
+
     /// The client of a request arriving from `peer` with `headers`, as the key its
     /// buckets use; `None` when client addresses are off.
     pub fn client_of(&self, peer: SocketAddr, headers: &HeaderMap) -> Option<String> {

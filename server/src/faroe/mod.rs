@@ -2,6 +2,7 @@
 //! protocol depends on (storage, user store, e-mail, clock, password strength).
 
 pub mod actions;
+pub mod client_limits;
 pub mod clock;
 pub mod credentials;
 pub mod email;
@@ -71,4 +72,6 @@ pub struct Faroe {
     pub hasher: PasswordHasher,
     pub password_strength: Arc<dyn PasswordStrengthChecker>,
     pub sessions: SessionConfig,
+    /// Per-client rate limits; `None` keeps the protocol's buckets only.
+    pub client_limits: Option<client_limits::ClientLimits>,
 }

@@ -315,13 +315,7 @@ impl Faroe {
         flag: fn(&mut R) -> &mut bool,
     ) -> ActionResult<NoValues> {
         ensure(!*flag(&mut stored.record), already_verified)?;
-        rate_limit::take(
-            self.storage.as_ref(),
-            Bucket::UserPassword,
-            &user.id,
-            self.now(),
-        )
-        .await?;
+        self.take_attempt(Bucket::UserPassword, &user.id).await?;
         self.verify_user_password(user, password).await?;
         self.rewrite::<R>(&stored.key, |record| set_flag(flag(record)))
             .await?;
@@ -344,10 +338,15 @@ impl Faroe {
     /// Before a code e-mail to `email_address`: the address must still have code
     /// attempts left, and one e-mail token is spent.
     pub(crate) async fn spend_code_email_tokens(&self, email_address: &str) -> ActionResult<()> {
-        let now = self.now();
-        let storage = self.storage.as_ref();
-        rate_limit::check(storage, Bucket::VerificationCode, email_address, now).await?;
-        rate_limit::take(storage, Bucket::Email, email_address, now).await
+        self.check_attempt(Bucket::VerificationCode, email_address)
+            .await?;
+        rate_limit::take(
+            self.storage.as_ref(),
+            Bucket::Email,
+            email_address,
+            self.now(),
+        )
+        .await
     }
 
     /// Checks a verification code sent to `email_address`. Every attempt costs a
@@ -358,13 +357,8 @@ impl Faroe {
         given: &str,
         expected: &str,
     ) -> ActionResult<()> {
-        rate_limit::take(
-            self.storage.as_ref(),
-            Bucket::VerificationCode,
-            email_address,
-            self.now(),
-        )
-        .await?;
+        self.take_attempt(Bucket::VerificationCode, email_address)
+            .await?;
         ensure(
             constant_time_eq(given, expected),
             ErrorCode::IncorrectEmailAddressVerificationCode,

@@ -23,6 +23,7 @@ impl Faroe {
             is_valid_email_address(user_email_address),
             ErrorCode::InvalidEmailAddress,
         )?;
+        self.take_creation("create_user_password_reset").await?;
         let user = self
             .users
             .get_user_by_email_address(user_email_address)
@@ -32,9 +33,15 @@ impl Faroe {
         ensure(!user.disabled, ErrorCode::UserDisabled)?;
         ensure_counter_can_move(user.password_hash_counter)?;
         let now = self.now();
-        let storage = self.storage.as_ref();
-        rate_limit::check(storage, Bucket::TemporaryPassword, &user.id, now).await?;
-        rate_limit::take(storage, Bucket::Email, user_email_address, now).await?;
+        self.check_attempt(Bucket::TemporaryPassword, &user.id)
+            .await?;
+        rate_limit::take(
+            self.storage.as_ref(),
+            Bucket::Email,
+            user_email_address,
+            now,
+        )
+        .await?;
 
         let temporary_password = generate_temporary_password();
         let temporary_password_hash = self
@@ -101,13 +108,8 @@ impl Faroe {
             !reset.user_first_factor_verified,
             ErrorCode::UserFirstFactorAlreadyVerified,
         )?;
-        rate_limit::take(
-            self.storage.as_ref(),
-            Bucket::TemporaryPassword,
-            &reset.user_id,
-            self.now(),
-        )
-        .await?;
+        self.take_attempt(Bucket::TemporaryPassword, &reset.user_id)
+            .await?;
         let matches = match self
             .hasher
             .verify_temporary_password(&reset.temporary_password, temporary_password)

@@ -18,6 +18,7 @@ impl Faroe {
             is_valid_email_address(user_email_address),
             ErrorCode::InvalidEmailAddress,
         )?;
+        self.take_creation("create_signin").await?;
         let user = self
             .users
             .get_user_by_email_address(user_email_address)

@@ -16,6 +16,7 @@ impl Faroe {
             is_valid_email_address(email_address),
             ErrorCode::InvalidEmailAddress,
         )?;
+        self.take_creation("create_signup").await?;
         let existing = self
             .users
             .get_user_by_email_address(email_address)

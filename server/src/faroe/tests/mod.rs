@@ -4,6 +4,7 @@
 //! Tests named `row_<n>_…` pin a row of the contract's §15 (our deliberate
 //! differences from upstream).
 
+mod client_limits;
 mod completion;
 mod deletion;
 mod email_update;
