@@ -287,6 +287,14 @@ fn log_startup(config: &Config, addr: SocketAddr) {
         user_server_timeout = %format_duration(config.user_server_timeout),
         "tiauth listening on http://{addr}"
     );
+    if config.pwned_passwords == PwnedPasswordsMode::Hibp
+        && config.pwned_passwords_url.starts_with("http://")
+    {
+        tracing::warn!(
+            url = %config.pwned_passwords_url,
+            "the breached-password range API is reached over plain http: anyone on the path sees which hash ranges are checked"
+        );
+    }
     if config.enable_reset && !config.host.is_loopback() {
         tracing::warn!(
             host = %config.host,
