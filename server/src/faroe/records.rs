@@ -203,12 +203,44 @@ pub struct SessionRecord {
 
 record!(SessionRecord { prefix: "aaah.", model: Session "session" });
 
+/// An e-mailed verification code as a record keeps it. It is kept as sent, not
+/// hashed: a resend must e-mail the very same code, as the protocol and its clients
+/// expect. Its `Debug` never shows it, so a logged record cannot leak it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct VerificationCode(String);
+
+impl VerificationCode {
+    /// The code itself, for the e-mail and the comparison only.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for VerificationCode {
+    fn from(code: String) -> Self {
+        VerificationCode(code)
+    }
+}
+
+impl From<&str> for VerificationCode {
+    fn from(code: &str) -> Self {
+        VerificationCode(code.to_owned())
+    }
+}
+
+impl std::fmt::Debug for VerificationCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerificationCode(..)")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignupRecord {
     pub id: String,
     pub secret_hash: SecretHash,
     pub email_address: String,
-    pub email_address_verification_code: String,
+    pub email_address_verification_code: VerificationCode,
     pub email_address_verified: bool,
     pub password: Option<PasswordHash>,
     pub created_at: i64,
@@ -252,7 +284,7 @@ pub struct UserEmailAddressUpdateRecord {
     pub session_id: String,
     pub secret_hash: SecretHash,
     pub new_email_address: String,
-    pub email_address_verification_code: String,
+    pub email_address_verification_code: VerificationCode,
     pub new_email_address_verified: bool,
     pub user_identity_verified: bool,
     pub user_password_hash_counter: i32,
@@ -414,7 +446,8 @@ mod tests {
             password in proptest::option::of(password_hash()), created_at in any::<i64>(),
         ) {
             round_trips(&SignupRecord { id, secret_hash, email_address,
-                email_address_verification_code, email_address_verified, password, created_at });
+                email_address_verification_code: email_address_verification_code.into(),
+                email_address_verified, password, created_at });
         }
 
         #[test]
@@ -436,7 +469,9 @@ mod tests {
             counters in (any::<i32>(), any::<i32>(), any::<i32>()), created_at in any::<i64>(),
         ) {
             round_trips(&UserEmailAddressUpdateRecord { id, user_id, session_id, secret_hash,
-                new_email_address, email_address_verification_code, new_email_address_verified,
+                new_email_address,
+                email_address_verification_code: email_address_verification_code.into(),
+                new_email_address_verified,
                 user_identity_verified, user_password_hash_counter: counters.0,
                 user_email_address_counter: counters.1, user_disabled_counter: counters.2,
                 created_at });
@@ -536,5 +571,130 @@ mod tests {
         };
         assert!(deletion.is_valid_at(Timestamp::from_unix_seconds(1_000 + 600)));
         assert!(!deletion.is_valid_at(Timestamp::from_unix_nanos(1_600_000_000_001)));
+    }
+
+    /// Every record formatted with `Debug` (as a log line would) shows no secret: no
+    /// token secret, code, temporary password or password hash.
+    #[test]
+    fn debug_output_of_every_record_hides_its_secrets() {
+        let secret = "SECRETSECRETSECRETSECRET";
+        let code = "CODE8XYZ";
+        let hash = PasswordHash {
+            hash: b"HASHBYTES".to_vec(),
+            algorithm_id: "argon2id.3.65536.1.32".into(),
+            salt: b"SALTBYTES".to_vec(),
+        };
+        let records: Vec<String> = vec![
+            format!(
+                "{:?}",
+                SessionRecord {
+                    id: "i".into(),
+                    user_id: "u".into(),
+                    secret_hash: SecretHash::of(secret),
+                    created_at: 0,
+                    token_last_verified_at: 0,
+                    user_last_checked_at: None,
+                    user_disabled_counter: 0,
+                    user_sessions_counter: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                SignupRecord {
+                    id: "i".into(),
+                    secret_hash: SecretHash::of(secret),
+                    email_address: "a@b".into(),
+                    email_address_verification_code: code.into(),
+                    email_address_verified: false,
+                    password: Some(hash.clone()),
+                    created_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                SigninRecord {
+                    id: "i".into(),
+                    user_id: "u".into(),
+                    secret_hash: SecretHash::of(secret),
+                    user_first_factor_verified: false,
+                    user_password_hash_counter: 0,
+                    user_disabled_counter: 0,
+                    created_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                UserEmailAddressUpdateRecord {
+                    id: "i".into(),
+                    user_id: "u".into(),
+                    session_id: "s".into(),
+                    secret_hash: SecretHash::of(secret),
+                    new_email_address: "n@b".into(),
+                    email_address_verification_code: code.into(),
+                    new_email_address_verified: false,
+                    user_identity_verified: false,
+                    user_password_hash_counter: 0,
+                    user_email_address_counter: 0,
+                    user_disabled_counter: 0,
+                    created_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                UserPasswordUpdateRecord {
+                    id: "i".into(),
+                    user_id: "u".into(),
+                    session_id: "s".into(),
+                    secret_hash: SecretHash::of(secret),
+                    user_identity_verified: false,
+                    new_password: Some(hash.clone()),
+                    user_password_hash_counter: 0,
+                    user_disabled_counter: 0,
+                    created_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                UserDeletionRecord {
+                    id: "i".into(),
+                    user_id: "u".into(),
+                    session_id: "s".into(),
+                    secret_hash: SecretHash::of(secret),
+                    user_identity_verified: false,
+                    user_password_hash_counter: 0,
+                    user_disabled_counter: 0,
+                    created_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                UserPasswordResetRecord {
+                    id: "i".into(),
+                    user_id: "u".into(),
+                    secret_hash: SecretHash::of(secret),
+                    temporary_password: hash.clone(),
+                    user_first_factor_verified: false,
+                    new_password: Some(hash),
+                    user_password_hash_counter: 0,
+                    user_email_address_counter: 0,
+                    user_disabled_counter: 0,
+                    created_at: 0,
+                }
+            ),
+        ];
+        use sha2::Digest as _;
+        let secret_hash_hex = hex::encode(sha2::Sha256::digest(secret.as_bytes()));
+        for shown in &records {
+            for hidden in [secret, code, "HASHBYTES", "SALTBYTES", &secret_hash_hex] {
+                assert!(!shown.contains(hidden), "{hidden} in {shown}");
+            }
+            // Bytes printed as numbers would leak them too.
+            assert!(!shown.contains("72, 65, 83, 72"), "{shown}");
+        }
+        assert!(
+            records[1].contains("VerificationCode(..)"),
+            "{}",
+            records[1]
+        );
     }
 }

@@ -15,7 +15,7 @@ fn verification_email(update: &UserEmailAddressUpdateRecord, user: &User) -> Ema
     Email::EmailUpdateVerification {
         email_address: update.new_email_address.clone(),
         display_name: user.display_name.clone(),
-        code: update.email_address_verification_code.clone(),
+        code: update.email_address_verification_code.reveal().to_owned(),
     }
 }
 
@@ -48,7 +48,7 @@ impl Faroe {
             session_id: session.record.id.clone(),
             secret_hash: credential.secret_hash,
             new_email_address: new_email_address.to_owned(),
-            email_address_verification_code: generate_verification_code(),
+            email_address_verification_code: generate_verification_code().into(),
             new_email_address_verified: false,
             user_identity_verified: false,
             user_password_hash_counter: user.password_hash_counter,
@@ -142,7 +142,7 @@ impl Faroe {
         self.check_verification_code(
             &update.new_email_address,
             email_address_verification_code,
-            &update.email_address_verification_code,
+            update.email_address_verification_code.reveal(),
         )
         .await?;
         self.rewrite::<UserEmailAddressUpdateRecord>(&stored.key, |update| {

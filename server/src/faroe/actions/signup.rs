@@ -31,7 +31,7 @@ impl Faroe {
             id: credential.id,
             secret_hash: credential.secret_hash,
             email_address: email_address.to_owned(),
-            email_address_verification_code: generate_verification_code(),
+            email_address_verification_code: generate_verification_code().into(),
             email_address_verified: false,
             password: None,
             created_at: now.unix_seconds(),
@@ -40,7 +40,7 @@ impl Faroe {
         self.insert(&key, &record, record.expires_at()).await?;
         let email = Email::SignupVerification {
             email_address: record.email_address.clone(),
-            code: record.email_address_verification_code.clone(),
+            code: record.email_address_verification_code.reveal().to_owned(),
         };
         self.send_code_email(&email, Some(&key)).await?;
         Ok(Created {
@@ -72,7 +72,7 @@ impl Faroe {
         self.spend_code_email_tokens(&signup.email_address).await?;
         let email = Email::SignupVerification {
             email_address: signup.email_address,
-            code: signup.email_address_verification_code,
+            code: signup.email_address_verification_code.reveal().to_owned(),
         };
         self.send_code_email(&email, None).await?;
         Ok(NoValues {})
@@ -92,7 +92,7 @@ impl Faroe {
         self.check_verification_code(
             &signup.email_address,
             email_address_verification_code,
-            &signup.email_address_verification_code,
+            signup.email_address_verification_code.reveal(),
         )
         .await?;
         self.rewrite::<SignupRecord>(&stored.key, |signup| {
