@@ -203,29 +203,43 @@ pub struct SessionRecord {
 
 record!(SessionRecord { prefix: "aaah.", model: Session "session" });
 
-/// An e-mailed verification code as a record keeps it. It is kept as sent, not
-/// hashed: a resend must e-mail the very same code, as the protocol and its clients
-/// expect. Its `Debug` never shows it, so a logged record cannot leak it.
+/// An e-mailed verification code as a record keeps it: sealed with its flow's token
+/// secret (XOR with a SHA-256 keystream of that secret), which storage never holds.
+/// A copy of the storage therefore reveals no code, yet whoever presents the token can
+/// still have the very same code sent again, as the protocol's resend actions promise.
+/// Its `Debug` shows nothing either.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct VerificationCode(String);
+pub struct VerificationCode(Vec<u8>);
 
 impl VerificationCode {
-    /// The code itself, for the e-mail and the comparison only.
-    pub fn reveal(&self) -> &str {
-        &self.0
+    fn keystream(secret: &str) -> [u8; 32] {
+        use sha2::Digest as _;
+        sha2::Sha256::new()
+            .chain_update(b"tiauth-faroe verification code\0")
+            .chain_update(secret.as_bytes())
+            .finalize()
+            .into()
     }
-}
 
-impl From<String> for VerificationCode {
-    fn from(code: String) -> Self {
-        VerificationCode(code)
+    /// Seals `code` (at most 32 bytes) under the token secret `secret`.
+    pub fn seal(code: &str, secret: &str) -> Self {
+        let key = Self::keystream(secret);
+        VerificationCode(
+            code.bytes()
+                .zip(key.iter().cycle())
+                .map(|(byte, key)| byte ^ key)
+                .collect(),
+        )
     }
-}
 
-impl From<&str> for VerificationCode {
-    fn from(code: &str) -> Self {
-        VerificationCode(code.to_owned())
+    /// The code, given the secret of the token that names the record.
+    pub fn open(&self, secret: &str) -> String {
+        let key = Self::keystream(secret);
+        self.0
+            .iter()
+            .zip(key.iter().cycle())
+            .map(|(byte, key)| char::from(byte ^ key))
+            .collect()
     }
 }
 
@@ -446,7 +460,7 @@ mod tests {
             password in proptest::option::of(password_hash()), created_at in any::<i64>(),
         ) {
             round_trips(&SignupRecord { id, secret_hash, email_address,
-                email_address_verification_code: email_address_verification_code.into(),
+                email_address_verification_code: VerificationCode::seal(&email_address_verification_code, "s"),
                 email_address_verified, password, created_at });
         }
 
@@ -470,7 +484,7 @@ mod tests {
         ) {
             round_trips(&UserEmailAddressUpdateRecord { id, user_id, session_id, secret_hash,
                 new_email_address,
-                email_address_verification_code: email_address_verification_code.into(),
+                email_address_verification_code: VerificationCode::seal(&email_address_verification_code, "s"),
                 new_email_address_verified,
                 user_identity_verified, user_password_hash_counter: counters.0,
                 user_email_address_counter: counters.1, user_disabled_counter: counters.2,
@@ -552,7 +566,7 @@ mod tests {
             id: "i".into(),
             secret_hash: SecretHash::of("s"),
             email_address: "a@b".into(),
-            email_address_verification_code: "C".into(),
+            email_address_verification_code: VerificationCode::seal("C", "s"),
             email_address_verified: false,
             password: None,
             created_at: 1_000,
@@ -604,7 +618,7 @@ mod tests {
                     id: "i".into(),
                     secret_hash: SecretHash::of(secret),
                     email_address: "a@b".into(),
-                    email_address_verification_code: code.into(),
+                    email_address_verification_code: VerificationCode::seal(code, secret),
                     email_address_verified: false,
                     password: Some(hash.clone()),
                     created_at: 0,
@@ -630,7 +644,7 @@ mod tests {
                     session_id: "s".into(),
                     secret_hash: SecretHash::of(secret),
                     new_email_address: "n@b".into(),
-                    email_address_verification_code: code.into(),
+                    email_address_verification_code: VerificationCode::seal(code, secret),
                     new_email_address_verified: false,
                     user_identity_verified: false,
                     user_password_hash_counter: 0,
@@ -696,5 +710,14 @@ mod tests {
             "{}",
             records[1]
         );
+    }
+
+    #[test]
+    fn a_sealed_code_opens_only_with_its_secret() {
+        let sealed = VerificationCode::seal("ABCD2345", "secret-one");
+        assert_eq!(sealed.open("secret-one"), "ABCD2345");
+        assert_ne!(sealed.open("secret-two"), "ABCD2345");
+        assert_ne!(sealed, VerificationCode::seal("ABCD2345", "secret-two"));
+        assert_ne!(sealed.0, b"ABCD2345".to_vec());
     }
 }

@@ -1,21 +1,24 @@
 //! E-mail address update: a signed-in user verifies a new address with a code sent
 //! there, proves their identity with their password, and the address changes.
 
-use super::{ensure, ensure_counter_can_move, key_of, set_flag, NewCredential, UserCheck};
+use super::{
+    ensure, ensure_counter_can_move, key_of, secret_of, set_flag, NewCredential, UserCheck,
+};
 use crate::faroe::credentials::generate_verification_code;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
 use crate::faroe::models::{Created, NoValues, Values};
-use crate::faroe::records::{FlowRecord, UserEmailAddressUpdateRecord};
+use crate::faroe::records::{FlowRecord, UserEmailAddressUpdateRecord, VerificationCode};
 use crate::faroe::user::{User, UserStoreError};
 use crate::faroe::Faroe;
 
-fn verification_email(update: &UserEmailAddressUpdateRecord, user: &User) -> Email {
+/// The verification e-mail of `update`, whose token has the secret `secret`.
+fn verification_email(update: &UserEmailAddressUpdateRecord, user: &User, secret: &str) -> Email {
     Email::EmailUpdateVerification {
         email_address: update.new_email_address.clone(),
         display_name: user.display_name.clone(),
-        code: update.email_address_verification_code.reveal().to_owned(),
+        code: update.email_address_verification_code.open(secret),
     }
 }
 
@@ -48,7 +51,10 @@ impl Faroe {
             session_id: session.record.id.clone(),
             secret_hash: credential.secret_hash,
             new_email_address: new_email_address.to_owned(),
-            email_address_verification_code: generate_verification_code().into(),
+            email_address_verification_code: VerificationCode::seal(
+                &generate_verification_code(),
+                &credential.secret,
+            ),
             new_email_address_verified: false,
             user_identity_verified: false,
             user_password_hash_counter: user.password_hash_counter,
@@ -58,8 +64,11 @@ impl Faroe {
         };
         let key = key_of::<UserEmailAddressUpdateRecord>(&record.id);
         self.insert(&key, &record, record.expires_at()).await?;
-        self.send_code_email(&verification_email(&record, &user), Some(&key))
-            .await?;
+        self.send_code_email(
+            &verification_email(&record, &user, &credential.secret),
+            Some(&key),
+        )
+        .await?;
         Ok(Created {
             model: record.model(),
             token: credential.token,
@@ -116,7 +125,8 @@ impl Faroe {
         )?;
         self.spend_code_email_tokens(&update.new_email_address)
             .await?;
-        self.send_code_email(&verification_email(update, &user), None)
+        let secret = secret_of(user_email_address_update_token);
+        self.send_code_email(&verification_email(update, &user, secret), None)
             .await?;
         Ok(NoValues {})
     }
@@ -142,7 +152,9 @@ impl Faroe {
         self.check_verification_code(
             &update.new_email_address,
             email_address_verification_code,
-            update.email_address_verification_code.reveal(),
+            &update
+                .email_address_verification_code
+                .open(secret_of(user_email_address_update_token)),
         )
         .await?;
         self.rewrite::<UserEmailAddressUpdateRecord>(&stored.key, |update| {

@@ -32,6 +32,7 @@ pub struct Stored<R> {
 /// A freshly made id and secret for a new record.
 pub(crate) struct NewCredential {
     pub id: String,
+    pub secret: String,
     pub secret_hash: SecretHash,
     pub token: String,
 }
@@ -44,8 +45,14 @@ impl NewCredential {
             secret_hash: SecretHash::of(&secret),
             token: format_token(&id, &secret),
             id,
+            secret,
         }
     }
+}
+
+/// The secret half of a token that has been validated already.
+pub(crate) fn secret_of(token: &str) -> &str {
+    parse_token(token).map_or("", |(_, secret)| secret)
 }
 
 /// How removing a record treats the record being gone already, and a failure.

@@ -1,12 +1,12 @@
 //! Signup: verify an address, choose a password, become a user with a session.
 
-use super::{ensure, key_of, set_flag, NewCredential};
+use super::{ensure, key_of, secret_of, set_flag, NewCredential};
 use crate::faroe::credentials::generate_verification_code;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
 use crate::faroe::models::{Created, NoValues, Values};
-use crate::faroe::records::{FlowRecord, SessionRecord, SignupRecord};
+use crate::faroe::records::{FlowRecord, SessionRecord, SignupRecord, VerificationCode};
 use crate::faroe::user::UserStoreError;
 use crate::faroe::Faroe;
 
@@ -27,11 +27,12 @@ impl Faroe {
 
         let now = self.now();
         let credential = NewCredential::generate();
+        let code = generate_verification_code();
         let record = SignupRecord {
             id: credential.id,
             secret_hash: credential.secret_hash,
             email_address: email_address.to_owned(),
-            email_address_verification_code: generate_verification_code().into(),
+            email_address_verification_code: VerificationCode::seal(&code, &credential.secret),
             email_address_verified: false,
             password: None,
             created_at: now.unix_seconds(),
@@ -40,7 +41,7 @@ impl Faroe {
         self.insert(&key, &record, record.expires_at()).await?;
         let email = Email::SignupVerification {
             email_address: record.email_address.clone(),
-            code: record.email_address_verification_code.reveal().to_owned(),
+            code,
         };
         self.send_code_email(&email, Some(&key)).await?;
         Ok(Created {
@@ -72,7 +73,9 @@ impl Faroe {
         self.spend_code_email_tokens(&signup.email_address).await?;
         let email = Email::SignupVerification {
             email_address: signup.email_address,
-            code: signup.email_address_verification_code.reveal().to_owned(),
+            code: signup
+                .email_address_verification_code
+                .open(secret_of(signup_token)),
         };
         self.send_code_email(&email, None).await?;
         Ok(NoValues {})
@@ -92,7 +95,9 @@ impl Faroe {
         self.check_verification_code(
             &signup.email_address,
             email_address_verification_code,
-            signup.email_address_verification_code.reveal(),
+            &signup
+                .email_address_verification_code
+                .open(secret_of(signup_token)),
         )
         .await?;
         self.rewrite::<SignupRecord>(&stored.key, |signup| {

@@ -14,6 +14,7 @@ mod password_update;
 mod session;
 mod signin;
 mod signup;
+mod stored_codes;
 
 use std::marker::PhantomData;
 use std::time::Duration;
