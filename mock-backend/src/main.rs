@@ -14,12 +14,21 @@ use tracing_subscriber::EnvFilter;
 
 /// A user server for Tiauth Faroe: the seven user actions on POST /invoke, e-mails on
 /// POST /email, and the test commands on POST /command.
+///
+/// For tests and development only: /command reads e-mailed codes, edits users and injects
+/// faults without any authentication, so it listens on loopback addresses only unless
+/// --allow-remote is given.
 #[derive(Debug, Parser)]
-#[command(name = "mock-backend", version, about, long_about = None)]
+#[command(name = "mock-backend", version, about, long_about)]
 struct Args {
-    /// Address to listen on.
+    /// Address to listen on (a loopback address unless --allow-remote).
     #[arg(long, default_value = "127.0.0.2")]
     host: String,
+
+    /// Listen on a non-loopback address too. Anyone who reaches the port can read codes and
+    /// change users through /command.
+    #[arg(long)]
+    allow_remote: bool,
 
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8079)]
@@ -44,10 +53,22 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("mock-backend: {error:#}");
-            ExitCode::FAILURE
+            if error.is::<RemoteRefused>() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
+
+/// A non-loopback listen address without `--allow-remote`: a usage error (status 2).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to listen on {0}, which is not a loopback address: /command has no \
+     authentication (pass --allow-remote to listen there anyway)"
+)]
+struct RemoteRefused(SocketAddr);
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let state = match &args.db {
@@ -57,6 +78,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     };
     let listener = bind(&args.host, args.port).await?;
     let addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() && !args.allow_remote {
+        return Err(RemoteRefused(addr).into());
+    }
     println!("mock-backend listening on http://{addr}");
     mock_backend::serve(listener, state, shutdown_signal())
         .await

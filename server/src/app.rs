@@ -15,6 +15,7 @@ use axum::http::HeaderValue;
 use tokio::net::TcpListener;
 
 use crate::backend::{ClientBuildError, UserServerClient};
+use crate::client_address::ClientAddressSource;
 use crate::command_listener;
 use crate::config::{format_duration, Config, PwnedPasswordsMode};
 use crate::faroe::clock::{Clock, ManualClock, SystemClock};
@@ -92,6 +93,7 @@ pub struct App {
     test_clock: Option<Arc<ManualClock>>,
     enable_reset: bool,
     cors_allow_origin: Option<HeaderValue>,
+    client_ip_source: ClientAddressSource,
 }
 
 /// How often expired entries are purged from storage.
@@ -183,8 +185,11 @@ impl App {
             sessions: SessionConfig {
                 expiration: config.session_expiration,
                 user_cache_expiration: config.session_user_cache,
+                revoke_sessions_on_password_update: config.revoke_sessions_on_password_update,
                 ..SessionConfig::default()
             },
+            client_limits: (config.client_ip_source != ClientAddressSource::Off)
+                .then_some(config.client_limits),
         };
         Ok(App {
             faroe: Arc::new(faroe),
@@ -193,6 +198,7 @@ impl App {
             test_clock,
             enable_reset: config.enable_reset,
             cors_allow_origin,
+            client_ip_source: config.client_ip_source.clone(),
         })
     }
 
@@ -203,6 +209,7 @@ impl App {
                 faroe: self.faroe.clone(),
                 storage: self.storage.clone(),
                 enable_reset: self.enable_reset,
+                client_ip_source: Arc::new(self.client_ip_source.clone()),
             },
             self.cors_allow_origin.clone(),
         );
@@ -222,10 +229,15 @@ impl App {
     ) -> Result<(), StartError> {
         let purge = (!self.storage.expires_by_itself())
             .then(|| spawn_purge_task(self.storage.clone(), self.clock.clone(), PURGE_INTERVAL));
-        let served = axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(StartError::Serve);
+        // The peer's address reaches the routes for per-client rate limits.
+        let served = axum::serve(
+            listener,
+            self.router()
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(StartError::Serve);
         if let Some(purge) = purge {
             purge.abort();
         }
@@ -326,6 +338,16 @@ async fn start_command_listener(
     Ok(command_listener::spawn(listener, storage))
 }
 
+/// The permission bits of a file as `ls` shows them in octal (`0600`), for the startup
+/// line: the database holds verification state that others must not read.
+fn file_mode(path: &std::path::Path) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).map_or_else(
+        |_| "unknown".to_owned(),
+        |metadata| format!("{:04o}", metadata.permissions().mode() & 0o7777),
+    )
+}
+
 fn log_startup(config: &Config, addr: SocketAddr) {
     let failure = if config.pwned_passwords_fail_closed {
         "fail closed"
@@ -352,6 +374,7 @@ fn log_startup(config: &Config, addr: SocketAddr) {
         listen = %addr,
         storage = %config.storage_settings().url,
         storage_namespace = %config.storage.namespace,
+        storage_file_mode = %file_mode(&config.db_path),
         user_server = %config.user_server_url(),
         reset_endpoint = config.enable_reset,
         test_clock = config.enable_test_clock,
@@ -368,6 +391,14 @@ fn log_startup(config: &Config, addr: SocketAddr) {
     if config.enable_test_clock {
         tracing::warn!(
             "POST /test/clock is enabled: the server's clock stands still until a request moves it"
+        );
+    }
+    if config.pwned_passwords == PwnedPasswordsMode::Hibp
+        && config.pwned_passwords_url.starts_with("http://")
+    {
+        tracing::warn!(
+            url = %config.pwned_passwords_url,
+            "the breached-password range API is reached over plain http: anyone on the path sees which hash ranges are checked"
         );
     }
     if config.enable_reset && !config.host.is_loopback() {

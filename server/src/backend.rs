@@ -12,7 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::header::CONTENT_TYPE;
 use hyper::{Request, Uri};
@@ -28,6 +28,10 @@ use time::OffsetDateTime;
 use crate::faroe::clock::Timestamp;
 use crate::faroe::email::{Email, EmailError, EmailSender};
 use crate::faroe::user::{PasswordHash, User, UserStore, UserStoreError};
+
+/// The largest user-server answer read; a longer one fails the calling action
+/// instead of growing the server's memory with whatever the user server sends.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// `January 2, 2006 15:04:05` in Go's notation: the timestamps of notification e-mails.
 const EMAIL_TIMESTAMP: &[FormatItem<'static>] =
@@ -120,7 +124,7 @@ impl UserServerClient {
         }
     }
 
-    async fn post(&self, url: &Uri, body: Vec<u8>) -> Result<(u16, Vec<u8>), String> {
+    async fn post(&self, url: &Uri, body: Vec<u8>) -> Result<(u16, Bytes), String> {
         let request = Request::post(url.clone())
             .header(CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(body)))
@@ -132,13 +136,18 @@ impl UserServerClient {
                 .await
                 .map_err(|error| Self::describe(&error, error.is_connect()))?;
             let status = response.status().as_u16();
-            let body = response
-                .into_body()
+            let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
                 .collect()
                 .await
-                .map_err(|error| Self::describe(&error, false))?
+                .map_err(|error| {
+                    if error.is::<http_body_util::LengthLimitError>() {
+                        format!("the answer is longer than {MAX_ANSWER_BYTES} bytes")
+                    } else {
+                        Self::describe(&*error, false)
+                    }
+                })?
                 .to_bytes();
-            Ok((status, body.to_vec()))
+            Ok((status, body))
         };
         tokio::time::timeout(self.timeout, exchange)
             .await

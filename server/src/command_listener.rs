@@ -244,6 +244,9 @@ mod tests {
         async fn delete(&self, _: &str) -> Result<(), StorageError> {
             Ok(())
         }
+        async fn delete_if_counter(&self, _: &str, _: i64) -> Result<(), StorageError> {
+            Ok(())
+        }
         async fn clear(&self) -> Result<(), StorageError> {
             Err(StorageError::Failure("disk I/O error".into()))
         }

@@ -143,6 +143,10 @@ impl Storage for FaultyStorage {
         self.enter(StorageOp::Delete, key)?;
         self.inner.delete(key).await
     }
+    async fn delete_if_counter(&self, key: &str, counter: i64) -> Result<(), StorageError> {
+        self.enter(StorageOp::Delete, key)?;
+        self.inner.delete_if_counter(key, counter).await
+    }
     async fn clear(&self) -> Result<(), StorageError> {
         self.enter(StorageOp::Clear, "")?;
         self.inner.clear().await

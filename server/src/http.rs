@@ -8,16 +8,20 @@
 //! | `POST /reset` (only with `--enable-reset`) | 200 empty after clearing all storage; 500 if that fails |
 //! | anything else | 404, empty |
 //!
-//! With an origin configured, every answer carries the same three CORS headers.
+//! Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`;
+//! with an origin configured, also the same three CORS headers.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
+use crate::client_address::ClientAddressSource;
+use crate::faroe::client_limits::with_client;
 use crate::faroe::Faroe;
 use crate::storage::Storage;
 
@@ -30,6 +34,8 @@ pub struct HttpState {
     pub faroe: Arc<Faroe>,
     pub storage: Arc<dyn Storage>,
     pub enable_reset: bool,
+    /// Where a request's client address comes from, for per-client rate limits.
+    pub client_ip_source: Arc<ClientAddressSource>,
 }
 
 /// The router of the public server.
@@ -44,9 +50,16 @@ pub fn router(state: HttpState, cors_allow_origin: Option<HeaderValue>) -> Route
         }))
 }
 
+/// Headers every answer carries: answers of `POST /` hold tokens, so no cache may keep
+/// them and no browser may guess another content type; plus CORS when configured.
 fn with_cors(mut response: Response, origin: Option<HeaderValue>) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if let Some(origin) = origin {
-        let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
@@ -92,6 +105,10 @@ async fn dispatch(State(state): State<HttpState>, request: Request) -> Response 
 }
 
 async fn invoke(state: &HttpState, request: Request) -> Response {
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .and_then(|ConnectInfo(peer)| state.client_ip_source.client_of(*peer, request.headers()));
     let body = match Bytes::from_request(request, &()).await {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -102,7 +119,7 @@ async fn invoke(state: &HttpState, request: Request) -> Response {
             return empty(StatusCode::BAD_REQUEST);
         }
     };
-    match state.faroe.invoke(&body).await {
+    match with_client(client, state.faroe.invoke(&body)).await {
         Ok(result) => json(result),
         Err(_) => {
             // The reason may quote request values (passwords among them): not logged.

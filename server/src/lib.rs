@@ -11,6 +11,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod client_address;
 pub mod command_listener;
 pub mod config;
 pub mod faroe;

@@ -85,3 +85,55 @@ async fn a_port_in_use_is_a_clear_error() {
     );
     assert!(output.stdout.is_empty());
 }
+
+#[tokio::test]
+async fn a_non_loopback_address_is_refused_without_allow_remote() {
+    let output = Command::new(BINARY)
+        .args(["--host", "0.0.0.0", "--port", "0"])
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("mock-backend: refusing to listen on 0.0.0.0:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--allow-remote"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn allow_remote_listens_on_a_non_loopback_address() {
+    let mut child = Command::new(BINARY)
+        .args(["--host", "0.0.0.0", "--port", "0", "--allow-remote"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .await
+        .expect("startup line");
+    assert!(
+        line.starts_with("mock-backend listening on http://0.0.0.0:"),
+        "{line:?}"
+    );
+    child.kill().await.expect("stopped");
+}
+
+#[tokio::test]
+async fn help_says_it_is_for_tests_and_development_only() {
+    let output = Command::new(BINARY)
+        .arg("--help")
+        .output()
+        .await
+        .expect("runs");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("For tests and development only"), "{help}");
+    assert!(help.contains("--allow-remote"), "{help}");
+}

@@ -110,6 +110,36 @@ pub const VARIABLES: &[Variable] = &[
         default: "info",
         description: "log filter (tracing-subscriber EnvFilter syntax, e.g. debug or tiauth_faroe=debug)",
     },
+    Variable {
+        name: "FAROE_REVOKE_SESSIONS_ON_PASSWORD_UPDATE",
+        default: "false",
+        description: "true: a completed password update signs out every session of the user, the current one too (a password reset always does)",
+    },
+    Variable {
+        name: "FAROE_CLIENT_IP_SOURCE",
+        default: "off",
+        description: "per-client rate limits from the client's address: off, peer (the TCP peer) or x-forwarded-for (behind FAROE_TRUSTED_PROXIES)",
+    },
+    Variable {
+        name: "FAROE_TRUSTED_PROXIES",
+        default: "",
+        description: "comma-separated addresses or CIDR networks of the proxies whose X-Forwarded-For is trusted",
+    },
+    Variable {
+        name: "FAROE_RATE_LIMIT_CLIENT_ATTEMPTS",
+        default: "30/10m",
+        description: "with client addresses on: password, code and temporary-password attempts of one client across all users (CAPACITY/WINDOW)",
+    },
+    Variable {
+        name: "FAROE_RATE_LIMIT_SUBJECT_ATTEMPTS",
+        default: "50/1h",
+        description: "with client addresses on: attempts on one user or address across all clients",
+    },
+    Variable {
+        name: "FAROE_RATE_LIMIT_CLIENT_CREATIONS",
+        default: "30/10m",
+        description: "with client addresses on: each of create_signup, create_signin and create_user_password_reset per client",
+    },
 ];
 
 /// The command line of `tiauth`.

@@ -15,6 +15,10 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::client_address::ClientAddressSource;
+use crate::faroe::client_limits::ClientLimits;
+use crate::faroe::rate_limit::Limit;
+
 pub use cli::{normalize_args, variables_help, Cli, Command, ImportUpstream, Variable, VARIABLES};
 pub use duration::{format_duration, parse_go_duration};
 pub use env_file::{parse_env_file, read_env_file, EnvFileStatus, DEFAULT_ENV_FILE};
@@ -77,6 +81,11 @@ pub struct Config {
     /// Serve `POST /test/clock` (a frozen, settable clock); only on loopback hosts.
     pub enable_test_clock: bool,
     pub interactive: bool,
+    /// Whether a completed password update signs out every session of the user.
+    pub revoke_sessions_on_password_update: bool,
+    /// Where per-client rate limits take the client's address from (off by default).
+    pub client_ip_source: ClientAddressSource,
+    pub client_limits: ClientLimits,
 }
 
 impl Default for Config {
@@ -103,6 +112,9 @@ impl Default for Config {
             enable_reset: false,
             enable_test_clock: false,
             interactive: false,
+            revoke_sessions_on_password_update: false,
+            client_ip_source: ClientAddressSource::Off,
+            client_limits: ClientLimits::default(),
         }
     }
 }
@@ -183,6 +195,27 @@ impl Config {
                 format_duration(self.user_server_timeout)
             ),
             format!("FAROE_LOG={}", self.log_filter),
+            format!(
+                "FAROE_REVOKE_SESSIONS_ON_PASSWORD_UPDATE={}",
+                self.revoke_sessions_on_password_update
+            ),
+            format!("FAROE_CLIENT_IP_SOURCE={}", self.client_ip_source.name()),
+            format!(
+                "FAROE_TRUSTED_PROXIES={}",
+                self.client_ip_source.trusted_proxies()
+            ),
+            format!(
+                "FAROE_RATE_LIMIT_CLIENT_ATTEMPTS={}",
+                format_limit(self.client_limits.attempts_per_client)
+            ),
+            format!(
+                "FAROE_RATE_LIMIT_SUBJECT_ATTEMPTS={}",
+                format_limit(self.client_limits.attempts_per_subject)
+            ),
+            format!(
+                "FAROE_RATE_LIMIT_CLIENT_CREATIONS={}",
+                format_limit(self.client_limits.creations_per_client)
+            ),
             format!("--enable-reset={}", self.enable_reset),
             format!("--enable-test-clock={}", self.enable_test_clock),
             format!("--interactive={}", self.interactive),
@@ -190,6 +223,16 @@ impl Config {
         lines.extend(self.storage.describe(&self.db_path));
         lines.join("\n")
     }
+}
+
+/// A bucket size as `FAROE_RATE_LIMIT_*` takes it: `CAPACITY/WINDOW`, the window
+/// being how long an empty bucket takes to fill again.
+pub fn format_limit(limit: Limit) -> String {
+    format!(
+        "{}/{}",
+        limit.capacity,
+        format_duration(limit.refill_every * limit.capacity)
+    )
 }
 
 /// A configuration and where its env file came from.

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{parse_go_duration, Cli, Config, ConfigError, PwnedPasswordsMode};
+use crate::client_address::ClientAddressSource;
+use crate::faroe::client_limits::ClientLimits;
+use crate::faroe::rate_limit::Limit;
 
 fn invalid(name: &str, value: &str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
@@ -136,6 +139,42 @@ pub fn resolve(
             "the test clock is served only on a loopback address (--host 127.0.0.1)",
         ));
     }
+    let revoke_sessions_on_password_update = variable(
+        &lookup,
+        "FAROE_REVOKE_SESSIONS_ON_PASSWORD_UPDATE",
+        parse_bool,
+        defaults.revoke_sessions_on_password_update,
+    )?;
+    let trusted_proxies = lookup("FAROE_TRUSTED_PROXIES").unwrap_or_default();
+    let client_ip_source = variable(
+        &lookup,
+        "FAROE_CLIENT_IP_SOURCE",
+        |name, value| {
+            ClientAddressSource::parse(&value.to_ascii_lowercase(), &trusted_proxies)
+                .map_err(|reason| invalid(name, value, reason))
+        },
+        defaults.client_ip_source,
+    )?;
+    let client_limits = ClientLimits {
+        attempts_per_client: variable(
+            &lookup,
+            "FAROE_RATE_LIMIT_CLIENT_ATTEMPTS",
+            parse_limit,
+            defaults.client_limits.attempts_per_client,
+        )?,
+        attempts_per_subject: variable(
+            &lookup,
+            "FAROE_RATE_LIMIT_SUBJECT_ATTEMPTS",
+            parse_limit,
+            defaults.client_limits.attempts_per_subject,
+        )?,
+        creations_per_client: variable(
+            &lookup,
+            "FAROE_RATE_LIMIT_CLIENT_CREATIONS",
+            parse_limit,
+            defaults.client_limits.creations_per_client,
+        )?,
+    };
 
     Ok(Config {
         host,
@@ -159,6 +198,9 @@ pub fn resolve(
         enable_reset: cli.enable_reset,
         enable_test_clock: cli.enable_test_clock,
         interactive: cli.interactive,
+        revoke_sessions_on_password_update,
+        client_ip_source,
+        client_limits,
     })
 }
 
@@ -328,6 +370,38 @@ fn parse_base_url(name: &str, value: &str) -> Result<String, ConfigError> {
         }
         _ => Err(invalid(name, value, "expected an http or https URL")),
     }
+}
+
+/// `CAPACITY/WINDOW` (`50/1h`): a bucket of CAPACITY tokens that an empty bucket
+/// takes WINDOW to fill again, one token every WINDOW/CAPACITY (whole seconds).
+fn parse_limit(name: &str, value: &str) -> Result<Limit, ConfigError> {
+    let form = "expected CAPACITY/WINDOW such as 50/1h";
+    let (capacity, window) = value
+        .split_once('/')
+        .ok_or_else(|| invalid(name, value, form))?;
+    let capacity = match capacity.trim().parse::<u32>() {
+        Ok(capacity) if (1..=1_000_000).contains(&capacity) => capacity,
+        _ => {
+            return Err(invalid(
+                name,
+                value,
+                "the capacity must be a whole number from 1 to 1000000",
+            ))
+        }
+    };
+    let window = positive_duration(name, window.trim())?;
+    let seconds = window.as_secs() / u64::from(capacity);
+    if seconds == 0 {
+        return Err(invalid(
+            name,
+            value,
+            "refills faster than one token a second: lengthen the window",
+        ));
+    }
+    Ok(Limit {
+        capacity,
+        refill_every: Duration::from_secs(seconds),
+    })
 }
 
 /// A non-negative duration; `0` means "off".

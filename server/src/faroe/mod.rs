@@ -2,6 +2,7 @@
 //! protocol depends on (storage, user store, e-mail, clock, password strength).
 
 pub mod actions;
+pub mod client_limits;
 pub mod clock;
 pub mod credentials;
 pub mod email;
@@ -42,6 +43,9 @@ pub struct SessionConfig {
     /// How long `get_session` and `delete_session` may trust the last user check;
     /// `None` checks the user on every validation.
     pub user_cache_expiration: Option<Duration>,
+    /// Whether `complete_user_password_update` signs out every session of the user,
+    /// the current one too (a password reset always does).
+    pub revoke_sessions_on_password_update: bool,
 }
 
 /// The default absolute session lifetime: 90 days (`FAROE_SESSION_EXPIRATION=2160h`).
@@ -54,6 +58,7 @@ impl Default for SessionConfig {
             activity_check_interval: Duration::from_secs(60),
             expiration: Some(DEFAULT_SESSION_EXPIRATION),
             user_cache_expiration: None,
+            revoke_sessions_on_password_update: false,
         }
     }
 }
@@ -67,4 +72,6 @@ pub struct Faroe {
     pub hasher: PasswordHasher,
     pub password_strength: Arc<dyn PasswordStrengthChecker>,
     pub sessions: SessionConfig,
+    /// Per-client rate limits; `None` keeps the protocol's buckets only.
+    pub client_limits: Option<client_limits::ClientLimits>,
 }

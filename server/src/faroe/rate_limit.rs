@@ -8,25 +8,48 @@
 use std::time::Duration;
 
 use super::clock::{duration_nanos, Timestamp};
+use super::email_address::rate_limit_form;
 use super::error::{ActionResult, ErrorCode, Found};
 use super::records::{decode, encode, BucketRecord};
 use crate::storage::{Storage, StorageError};
 
 pub const CAPACITY: u32 = 5;
 
+/// A bucket's size: `capacity` tokens, one back every `refill_every`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub capacity: u32,
+    pub refill_every: Duration,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
     /// Verifying a user's password; keyed by user id.
     UserPassword,
-    /// Sending an e-mail; keyed by the address.
+    /// Sending an e-mail; keyed by the address (its rate-limit form).
     Email,
-    /// Verifying an e-mail address verification code; keyed by the address.
+    /// Verifying an e-mail address verification code; keyed by the address (its
+    /// rate-limit form).
     VerificationCode,
     /// Verifying a temporary password; keyed by user id.
     TemporaryPassword,
 }
 
 impl Bucket {
+    /// The storage key of the bucket of `subject` (a user id or an address). Address
+    /// buckets are keyed on the address's rate-limit form, so its case and dot
+    /// variants share one bucket.
+    pub(crate) fn storage_key(self, subject: &str) -> String {
+        match self {
+            Bucket::Email | Bucket::VerificationCode => {
+                format!("{}{}", self.prefix(), rate_limit_form(subject))
+            }
+            Bucket::UserPassword | Bucket::TemporaryPassword => {
+                format!("{}{subject}", self.prefix())
+            }
+        }
+    }
+
     pub const fn prefix(self) -> &'static str {
         match self {
             Bucket::UserPassword => "aaaq.",
@@ -42,29 +65,41 @@ impl Bucket {
             _ => Duration::from_secs(60),
         }
     }
+
+    /// The protocol's size of this bucket: 5 tokens.
+    pub fn limit(self) -> Limit {
+        Limit {
+            capacity: CAPACITY,
+            refill_every: self.refill_interval(),
+        }
+    }
 }
 
 /// The bucket as it stands at `now`, refill credited.
-fn refilled(stored: BucketRecord, now: Timestamp, interval: Duration) -> BucketRecord {
-    let tokens = stored.tokens.min(CAPACITY);
+fn refilled(stored: BucketRecord, now: Timestamp, limit: Limit) -> BucketRecord {
+    let Limit {
+        capacity,
+        refill_every: interval,
+    } = limit;
+    let tokens = stored.tokens.min(capacity);
     let elapsed = now.nanos_since(Timestamp::from_unix_seconds(stored.last_refilled_at));
     let intervals = (elapsed.max(0) / duration_nanos(interval).max(1)).max(0);
-    if i64::from(tokens) + intervals >= i64::from(CAPACITY) {
+    if i64::from(tokens) + intervals >= i64::from(capacity) {
         return BucketRecord {
-            tokens: CAPACITY,
+            tokens: capacity,
             last_refilled_at: now.unix_seconds(),
         };
     }
-    // Below capacity, so `intervals` < CAPACITY and the arithmetic cannot overflow.
+    // Below capacity, so `intervals` < capacity and the arithmetic cannot overflow.
     BucketRecord {
         tokens: tokens + intervals as u32,
         last_refilled_at: stored.last_refilled_at + intervals * interval.as_secs() as i64,
     }
 }
 
-fn expiry_hint(bucket: &BucketRecord, interval: Duration) -> Timestamp {
-    let missing = CAPACITY.saturating_sub(bucket.tokens);
-    Timestamp::from_unix_seconds(bucket.last_refilled_at) + interval * missing
+fn expiry_hint(bucket: &BucketRecord, limit: Limit) -> Timestamp {
+    let missing = limit.capacity.saturating_sub(bucket.tokens);
+    Timestamp::from_unix_seconds(bucket.last_refilled_at) + limit.refill_every * missing
 }
 
 /// Answers `rate_limited` when the bucket is empty; consumes nothing.
@@ -74,16 +109,7 @@ pub async fn check(
     key: &str,
     now: Timestamp,
 ) -> ActionResult<()> {
-    let key = format!("{}{key}", bucket.prefix());
-    let Some(entry) = storage.get(&key).await.found()? else {
-        return Ok(());
-    };
-    let stored: BucketRecord = decode(&entry.value)?;
-    if refilled(stored, now, bucket.refill_interval()).tokens > 0 {
-        Ok(())
-    } else {
-        Err(ErrorCode::RateLimited.into())
-    }
+    check_key(storage, &bucket.storage_key(key), bucket.limit(), now).await
 }
 
 /// Consumes one token, or answers `rate_limited`. A concurrent change of the same
@@ -94,16 +120,45 @@ pub async fn take(
     key: &str,
     now: Timestamp,
 ) -> ActionResult<()> {
-    let storage_key = format!("{}{key}", bucket.prefix());
-    let interval = bucket.refill_interval();
-    let Some(entry) = storage.get(&storage_key).await.found()? else {
+    take_key(storage, &bucket.storage_key(key), bucket.limit(), now).await
+}
+
+/// `check` of the bucket stored at `storage_key` with `limit`.
+pub async fn check_key(
+    storage: &dyn Storage,
+    storage_key: &str,
+    limit: Limit,
+    now: Timestamp,
+) -> ActionResult<()> {
+    let Some(entry) = storage.get(storage_key).await.found()? else {
+        return Ok(());
+    };
+    let stored: BucketRecord = decode(&entry.value)?;
+    if refilled(stored, now, limit).tokens > 0 {
+        Ok(())
+    } else {
+        Err(ErrorCode::RateLimited.into())
+    }
+}
+
+/// `take` of the bucket stored at `storage_key` with `limit`.
+pub async fn take_key(
+    storage: &dyn Storage,
+    storage_key: &str,
+    limit: Limit,
+    now: Timestamp,
+) -> ActionResult<()> {
+    let Some(entry) = storage.get(storage_key).await.found()? else {
+        if limit.capacity == 0 {
+            return Err(ErrorCode::RateLimited.into());
+        }
         let fresh = BucketRecord {
-            tokens: CAPACITY - 1,
+            tokens: limit.capacity - 1,
             last_refilled_at: now.unix_seconds(),
         };
         let value = encode(&fresh)?;
         return match storage
-            .add(&storage_key, &value, expiry_hint(&fresh, interval))
+            .add(storage_key, &value, expiry_hint(&fresh, limit))
             .await
         {
             Err(StorageError::AlreadyExists) => Err(ErrorCode::InternalConflict.into()),
@@ -111,7 +166,7 @@ pub async fn take(
         };
     };
     let stored: BucketRecord = decode(&entry.value)?;
-    let mut current = refilled(stored, now, interval);
+    let mut current = refilled(stored, now, limit);
     if current.tokens == 0 {
         return Err(ErrorCode::RateLimited.into());
     }
@@ -119,9 +174,9 @@ pub async fn take(
     let value = encode(&current)?;
     storage
         .update(
-            &storage_key,
+            storage_key,
             &value,
-            expiry_hint(&current, interval),
+            expiry_hint(&current, limit),
             entry.counter,
         )
         .await
@@ -246,6 +301,40 @@ mod tests {
         let denied = answer(take(&storage, Bucket::Email, "a@b", at(29 * MINUTE))).await;
         assert_eq!(denied, Err(ErrorCode::RateLimited));
         assert!(take(&storage, Bucket::Email, "a@b", at(30 * MINUTE))
+            .await
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn case_and_dot_variants_of_an_address_share_its_buckets() {
+        for bucket in [Bucket::Email, Bucket::VerificationCode] {
+            let storage = MemoryStorage::new();
+            for variant in [
+                "victim@example.com",
+                "Victim@example.com",
+                "victim@Example.com",
+                "victim@example.com.",
+                "VICTIM@EXAMPLE.COM",
+            ] {
+                assert!(take(&storage, bucket, variant, at(0)).await.is_ok());
+            }
+            assert_eq!(
+                answer(take(&storage, bucket, "victim@EXAMPLE.com.", at(0))).await,
+                Err(ErrorCode::RateLimited),
+                "{bucket:?}"
+            );
+            assert!(take(&storage, bucket, "other@example.com", at(0))
+                .await
+                .is_ok());
+        }
+        // User ids are opaque: their case is never folded.
+        let storage = MemoryStorage::new();
+        for _ in 0..5 {
+            assert!(take(&storage, Bucket::UserPassword, "u", at(0))
+                .await
+                .is_ok());
+        }
+        assert!(take(&storage, Bucket::UserPassword, "U", at(0))
             .await
             .is_ok());
     }

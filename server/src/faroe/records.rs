@@ -212,12 +212,58 @@ pub struct SessionRecord {
 
 record!(SessionRecord { prefix: "aaah.", model: Session "session" });
 
+/// An e-mailed verification code as a record keeps it: sealed with its flow's token
+/// secret (XOR with a SHA-256 keystream of that secret), which storage never holds.
+/// A copy of the storage therefore reveals no code, yet whoever presents the token can
+/// still have the very same code sent again, as the protocol's resend actions promise.
+/// Its `Debug` shows nothing either.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationCode(Vec<u8>);
+
+impl VerificationCode {
+    fn keystream(secret: &str) -> [u8; 32] {
+        use sha2::Digest as _;
+        sha2::Sha256::new()
+            .chain_update(b"tiauth-faroe verification code\0")
+            .chain_update(secret.as_bytes())
+            .finalize()
+            .into()
+    }
+
+    /// Seals `code` (at most 32 bytes) under the token secret `secret`.
+    pub fn seal(code: &str, secret: &str) -> Self {
+        let key = Self::keystream(secret);
+        VerificationCode(
+            code.bytes()
+                .zip(key.iter().cycle())
+                .map(|(byte, key)| byte ^ key)
+                .collect(),
+        )
+    }
+
+    /// The code, given the secret of the token that names the record.
+    pub fn open(&self, secret: &str) -> String {
+        let key = Self::keystream(secret);
+        self.0
+            .iter()
+            .zip(key.iter().cycle())
+            .map(|(byte, key)| char::from(byte ^ key))
+            .collect()
+    }
+}
+
+impl std::fmt::Debug for VerificationCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerificationCode(..)")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignupRecord {
     pub id: String,
     pub secret_hash: SecretHash,
     pub email_address: String,
-    pub email_address_verification_code: String,
+    pub email_address_verification_code: VerificationCode,
     pub email_address_verified: bool,
     pub password: Option<PasswordHash>,
     pub created_at: i64,
@@ -261,7 +307,7 @@ pub struct UserEmailAddressUpdateRecord {
     pub session_id: String,
     pub secret_hash: SecretHash,
     pub new_email_address: String,
-    pub email_address_verification_code: String,
+    pub email_address_verification_code: VerificationCode,
     pub new_email_address_verified: bool,
     pub user_identity_verified: bool,
     pub user_password_hash_counter: i32,
@@ -423,7 +469,8 @@ mod tests {
             password in proptest::option::of(password_hash()), created_at in any::<i64>(),
         ) {
             round_trips(&SignupRecord { id, secret_hash, email_address,
-                email_address_verification_code, email_address_verified, password, created_at });
+                email_address_verification_code: VerificationCode::seal(&email_address_verification_code, "s"),
+                email_address_verified, password, created_at });
         }
 
         #[test]
@@ -445,7 +492,9 @@ mod tests {
             counters in (any::<i32>(), any::<i32>(), any::<i32>()), created_at in any::<i64>(),
         ) {
             round_trips(&UserEmailAddressUpdateRecord { id, user_id, session_id, secret_hash,
-                new_email_address, email_address_verification_code, new_email_address_verified,
+                new_email_address,
+                email_address_verification_code: VerificationCode::seal(&email_address_verification_code, "s"),
+                new_email_address_verified,
                 user_identity_verified, user_password_hash_counter: counters.0,
                 user_email_address_counter: counters.1, user_disabled_counter: counters.2,
                 created_at });
@@ -526,7 +575,7 @@ mod tests {
             id: "i".into(),
             secret_hash: SecretHash::of("s"),
             email_address: "a@b".into(),
-            email_address_verification_code: "C".into(),
+            email_address_verification_code: VerificationCode::seal("C", "s"),
             email_address_verified: false,
             password: None,
             created_at: 1_000,
@@ -545,5 +594,139 @@ mod tests {
         };
         assert!(deletion.is_valid_at(Timestamp::from_unix_seconds(1_000 + 600)));
         assert!(!deletion.is_valid_at(Timestamp::from_unix_nanos(1_600_000_000_001)));
+    }
+
+    /// Every record formatted with `Debug` (as a log line would) shows no secret: no
+    /// token secret, code, temporary password or password hash.
+    #[test]
+    fn debug_output_of_every_record_hides_its_secrets() {
+        let secret = "SECRETSECRETSECRETSECRET";
+        let code = "CODE8XYZ";
+        let hash = PasswordHash {
+            hash: b"HASHBYTES".to_vec(),
+            algorithm_id: "argon2id.3.65536.1.32".into(),
+            salt: b"SALTBYTES".to_vec(),
+        };
+        let records: Vec<String> = vec![
+            format!(
+                "{:?}",
+                SessionRecord {
+                    id: "i".into(),
+                    user_id: "u".into(),
+                    secret_hash: SecretHash::of(secret),
+                    created_at: 0,
+                    token_last_verified_at: 0,
+                    user_last_checked_at: None,
+                    user_disabled_counter: 0,
+                    user_sessions_counter: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                SignupRecord {
+                    id: "i".into(),
+                    secret_hash: SecretHash::of(secret),
+                    email_address: "a@b".into(),
+                    email_address_verification_code: VerificationCode::seal(code, secret),
+                    email_address_verified: false,
+                    password: Some(hash.clone()),
+                    created_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                SigninRecord {
+                    id: "i".into(),
+                    user_id: "u".into(),
+                    secret_hash: SecretHash::of(secret),
+                    user_first_factor_verified: false,
+                    user_password_hash_counter: 0,
+                    user_disabled_counter: 0,
+                    created_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                UserEmailAddressUpdateRecord {
+                    id: "i".into(),
+                    user_id: "u".into(),
+                    session_id: "s".into(),
+                    secret_hash: SecretHash::of(secret),
+                    new_email_address: "n@b".into(),
+                    email_address_verification_code: VerificationCode::seal(code, secret),
+                    new_email_address_verified: false,
+                    user_identity_verified: false,
+                    user_password_hash_counter: 0,
+                    user_email_address_counter: 0,
+                    user_disabled_counter: 0,
+                    created_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                UserPasswordUpdateRecord {
+                    id: "i".into(),
+                    user_id: "u".into(),
+                    session_id: "s".into(),
+                    secret_hash: SecretHash::of(secret),
+                    user_identity_verified: false,
+                    new_password: Some(hash.clone()),
+                    user_password_hash_counter: 0,
+                    user_disabled_counter: 0,
+                    created_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                UserDeletionRecord {
+                    id: "i".into(),
+                    user_id: "u".into(),
+                    session_id: "s".into(),
+                    secret_hash: SecretHash::of(secret),
+                    user_identity_verified: false,
+                    user_password_hash_counter: 0,
+                    user_disabled_counter: 0,
+                    created_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                UserPasswordResetRecord {
+                    id: "i".into(),
+                    user_id: "u".into(),
+                    secret_hash: SecretHash::of(secret),
+                    temporary_password: hash.clone(),
+                    user_first_factor_verified: false,
+                    new_password: Some(hash),
+                    user_password_hash_counter: 0,
+                    user_email_address_counter: 0,
+                    user_disabled_counter: 0,
+                    created_at: 0,
+                }
+            ),
+        ];
+        use sha2::Digest as _;
+        let secret_hash_hex = hex::encode(sha2::Sha256::digest(secret.as_bytes()));
+        for shown in &records {
+            for hidden in [secret, code, "HASHBYTES", "SALTBYTES", &secret_hash_hex] {
+                assert!(!shown.contains(hidden), "{hidden} in {shown}");
+            }
+            // Bytes printed as numbers would leak them too.
+            assert!(!shown.contains("72, 65, 83, 72"), "{shown}");
+        }
+        assert!(
+            records[1].contains("VerificationCode(..)"),
+            "{}",
+            records[1]
+        );
+    }
+
+    #[test]
+    fn a_sealed_code_opens_only_with_its_secret() {
+        let sealed = VerificationCode::seal("ABCD2345", "secret-one");
+        assert_eq!(sealed.open("secret-one"), "ABCD2345");
+        assert_ne!(sealed.open("secret-two"), "ABCD2345");
+        assert_ne!(sealed, VerificationCode::seal("ABCD2345", "secret-two"));
+        assert_ne!(sealed.0, b"ABCD2345".to_vec());
     }
 }

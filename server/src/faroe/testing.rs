@@ -341,6 +341,7 @@ impl Harness {
             hasher: PasswordHasher::new(CHEAP_USER_PARAMS, CHEAP_TEMPORARY_PARAMS, 2),
             password_strength: strength.clone(),
             sessions,
+            client_limits: None,
         };
         Harness {
             faroe,

@@ -52,6 +52,9 @@ impl RangeApi {
         let client = reqwest::Client::builder()
             .user_agent(concat!("tiauth-faroe/", env!("CARGO_PKG_VERSION")))
             .timeout(config.timeout)
+            // The range API answers directly; a redirect (perhaps to plain http) is
+            // a failure of the check, never followed.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| PwnedPasswordsBuildError(error.to_string()))?;
         Ok(Self::with_client(client, config))

@@ -209,6 +209,20 @@ pub async fn add_get_update_delete(storage: &dyn Storage, clock: &ManualClock) {
     );
     assert_eq!(storage.get("absent").await, Err(StorageError::NotFound));
 
+    // A conditional delete takes the entry only at its current counter.
+    assert_eq!(
+        storage.delete_if_counter("k", 0).await,
+        Err(StorageError::NotFound)
+    );
+    assert!(storage.get("k").await.is_ok());
+    assert_eq!(
+        storage.delete_if_counter("absent", 0).await,
+        Err(StorageError::NotFound)
+    );
+    storage.add("taken", b"x", later).await.expect("add");
+    storage.delete_if_counter("taken", 0).await.expect("taken");
+    assert_eq!(storage.get("taken").await, Err(StorageError::NotFound));
+
     storage.delete("k").await.expect("delete");
     assert_eq!(storage.delete("k").await, Err(StorageError::NotFound));
     assert_eq!(storage.get("k").await, Err(StorageError::NotFound));

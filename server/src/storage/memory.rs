@@ -81,6 +81,17 @@ impl Storage for MemoryStorage {
         }
     }
 
+    async fn delete_if_counter(&self, key: &str, counter: i64) -> Result<(), StorageError> {
+        let mut entries = self.lock()?;
+        match entries.get(key) {
+            Some((entry, _)) if entry.counter == counter => {
+                entries.remove(key);
+                Ok(())
+            }
+            _ => Err(StorageError::NotFound),
+        }
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StorageError> {
         match self.lock()?.remove(key) {
             Some(_) => Ok(()),

@@ -149,6 +149,9 @@ pub trait Storage: Send + Sync {
         counter: i64,
     ) -> Result<(), StorageError>;
     async fn delete(&self, key: &str) -> Result<(), StorageError>;
+    /// Deletes the entry only while its counter is still `counter`: the one caller
+    /// that read it at that counter takes it, every other finds it `NotFound`.
+    async fn delete_if_counter(&self, key: &str, counter: i64) -> Result<(), StorageError>;
     /// Removes every entry of this deployment (its namespace on a shared engine), for
     /// `/reset` and the shell's `reset`.
     async fn clear(&self) -> Result<(), StorageError>;

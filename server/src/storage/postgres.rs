@@ -26,6 +26,7 @@ struct Sql {
     add: String,
     update: String,
     delete: String,
+    delete_if_counter: String,
     clear: String,
     purge: String,
 }
@@ -48,6 +49,7 @@ impl Sql {
                  EXISTS (SELECT 1 FROM {table} WHERE key = $1)"
             ),
             delete: format!("DELETE FROM {table} WHERE key = $1"),
+            delete_if_counter: format!("DELETE FROM {table} WHERE key = $1 AND counter = $2"),
             clear: format!("DELETE FROM {table}"),
             purge: format!("DELETE FROM {table} WHERE expiration < $1"),
         }
@@ -285,6 +287,19 @@ impl Storage for PostgresStorage {
         })
         .await;
         match self.settle(client, result, "delete")? {
+            0 => Err(StorageError::NotFound),
+            _ => Ok(()),
+        }
+    }
+
+    async fn delete_if_counter(&self, key: &str, counter: i64) -> Result<(), StorageError> {
+        let (client, deadline) = self.client().await?;
+        let result = timeout_at(deadline, async {
+            let statement = client.prepare_cached(&self.sql.delete_if_counter).await?;
+            client.execute(&statement, &[&key, &counter]).await
+        })
+        .await;
+        match self.settle(client, result, "delete_if_counter")? {
             0 => Err(StorageError::NotFound),
             _ => Ok(()),
         }

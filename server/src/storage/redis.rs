@@ -35,6 +35,15 @@ end
 return 1
 ";
 
+/// Deletes KEYS[1] only while its counter (the value's first 8 bytes) is ARGV[1].
+const DELETE_IF_COUNTER: &str = r"
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if string.sub(current, 1, 8) ~= ARGV[1] then return -1 end
+redis.call('DEL', KEYS[1])
+return 1
+";
+
 /// Keys removed per `SCAN` step of `clear`.
 const CLEAR_BATCH: usize = 500;
 
@@ -45,6 +54,7 @@ pub struct RedisStorage {
     clock: Arc<dyn Clock>,
     timeout: Duration,
     compare_and_swap: Script,
+    delete_if_counter: Script,
     describe: String,
 }
 
@@ -88,6 +98,7 @@ impl RedisStorage {
             clock,
             timeout: settings.timeout,
             compare_and_swap: Script::new(COMPARE_AND_SWAP),
+            delete_if_counter: Script::new(DELETE_IF_COUNTER),
             describe,
         })
     }
@@ -216,6 +227,22 @@ impl Storage for RedisStorage {
             Err(StorageError::NotFound)
         } else {
             Ok(())
+        }
+    }
+
+    async fn delete_if_counter(&self, key: &str, counter: i64) -> Result<(), StorageError> {
+        let mut connection = self.connection.clone();
+        let mut invocation = self.delete_if_counter.key(self.key(key));
+        invocation.arg(&counter.to_be_bytes()[..]);
+        let outcome: i64 = self
+            .call(
+                "delete_if_counter",
+                invocation.invoke_async(&mut connection),
+            )
+            .await?;
+        match outcome {
+            1 => Ok(()),
+            _ => Err(StorageError::NotFound),
         }
     }
 

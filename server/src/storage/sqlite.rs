@@ -43,6 +43,7 @@ const UPDATE: &str = "UPDATE key_value SET value = ?1, counter = counter + 1, ex
                       WHERE key = ?3 AND counter = ?4";
 const EXISTS: &str = "SELECT 1 FROM key_value WHERE key = ?1";
 const DELETE: &str = "DELETE FROM key_value WHERE key = ?1";
+const DELETE_IF_COUNTER: &str = "DELETE FROM key_value WHERE key = ?1 AND counter = ?2";
 const CLEAR: &str = "DELETE FROM key_value";
 const PURGE: &str = "DELETE FROM key_value WHERE expiration < ?1";
 
@@ -51,6 +52,27 @@ const PURGE: &str = "DELETE FROM key_value WHERE expiration < ?1";
 pub struct SqliteStorage {
     writer: Arc<Pool>,
     readers: Arc<Pool>,
+}
+
+/// Creates the database file readable and writable by its owner only (0600) when it
+/// does not exist yet: it holds verification state and password-reset hashes. SQLite
+/// gives the `-wal` and `-shm` files the mode of the database file. An existing file
+/// keeps the mode its owner gave it.
+fn create_private_file(path: &Path) -> Result<(), StorageError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(StorageError::failure(
+            format!("cannot create the SQLite database {}", path.display()),
+            error,
+        )),
+    }
 }
 
 impl SqliteStorage {
@@ -69,6 +91,7 @@ impl SqliteStorage {
             ));
         }
         let location = Location::File(path.as_ref().to_path_buf());
+        create_private_file(path.as_ref())?;
         let first = location.connect()?;
         location.create_schema(&first)?;
         let writer = Pool::new(location.clone(), 1, Some(first));
@@ -197,6 +220,18 @@ impl Storage for SqliteStorage {
             .run(move |connection| {
                 let mut statement = connection.prepare_cached(DELETE)?;
                 statement.execute(params![key])
+            })
+            .await?;
+        found_if_changed(changed)
+    }
+
+    async fn delete_if_counter(&self, key: &str, counter: i64) -> Result<(), StorageError> {
+        let key = key.to_owned();
+        let changed = self
+            .writer
+            .run(move |connection| {
+                let mut statement = connection.prepare_cached(DELETE_IF_COUNTER)?;
+                statement.execute(params![key, counter])
             })
             .await?;
         found_if_changed(changed)
@@ -440,6 +475,38 @@ mod tests {
         let storage = SqliteStorage::open(&path).expect("reopen");
         let entry = storage.get("k").await.expect("get");
         assert_eq!((entry.value.as_slice(), entry.counter), (&b"kept2"[..], 1));
+    }
+
+    fn mode_of(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    }
+
+    #[tokio::test]
+    async fn a_new_database_and_its_wal_files_are_private_to_the_owner() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("faroe.db");
+        let storage = SqliteStorage::open(&path).expect("open");
+        storage.add("k", b"v", later()).await.expect("add");
+        for name in ["faroe.db", "faroe.db-wal", "faroe.db-shm"] {
+            assert_eq!(mode_of(&dir.path().join(name)), 0o600, "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_existing_database_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("faroe.db");
+        drop(SqliteStorage::open(&path).expect("create"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        let storage = SqliteStorage::open(&path).expect("reopen");
+        storage.add("k", b"v", later()).await.expect("add");
+        assert_eq!(mode_of(&path), 0o640);
     }
 
     #[tokio::test]

@@ -14,7 +14,7 @@ use crate::faroe::rate_limit::{Bucket, CAPACITY};
 use crate::faroe::records::{
     encode, BucketRecord, FlowRecord, SessionRecord, SigninRecord, SignupRecord,
     UserDeletionRecord, UserEmailAddressUpdateRecord, UserPasswordResetRecord,
-    UserPasswordUpdateRecord,
+    UserPasswordUpdateRecord, VerificationCode,
 };
 use crate::faroe::user::PasswordHash;
 use crate::faroe::SessionConfig;
@@ -101,13 +101,20 @@ fn flow<R: FlowRecord>(kind: Kind, record: &R, now: Timestamp) -> Result<Convert
 
 /// The stored secret, hashed as this server stores secrets.
 fn secret_hash(items: &Sequence<'_>, index: usize) -> Result<SecretHash, DecodeError> {
+    Ok(SecretHash::of(&plain_secret(items, index)?))
+}
+
+/// The token secret upstream keeps in the clear (followed by the empty string's
+/// SHA-256 digest); it seals the record's verification code here.
+fn plain_secret(items: &Sequence<'_>, index: usize) -> Result<String, DecodeError> {
     let empty_digest = Sha256::digest(b"");
     let secret = items
         .bytes(index)?
         .strip_suffix(empty_digest.as_slice())
         .ok_or(DecodeError::BadSecret { index })?;
-    let secret = std::str::from_utf8(secret).map_err(|_| DecodeError::BadSecret { index })?;
-    Ok(SecretHash::of(secret))
+    std::str::from_utf8(secret)
+        .map(str::to_owned)
+        .map_err(|_| DecodeError::BadSecret { index })
 }
 
 /// A password hash kept as three items: hash, algorithm id, salt.
@@ -165,7 +172,10 @@ fn signup(items: &Sequence<'_>, id: String) -> Result<SignupRecord, DecodeError>
         id,
         secret_hash: secret_hash(items, 1)?,
         email_address: items.string(2)?,
-        email_address_verification_code: items.string(3)?,
+        email_address_verification_code: VerificationCode::seal(
+            &items.string(3)?,
+            &plain_secret(items, 1)?,
+        ),
         email_address_verified: items.bool(4)?,
         password: password_if_set(items, 5, 8)?,
         created_at: items.int64(9)?,
@@ -194,7 +204,10 @@ fn email_address_update(
         session_id: items.string(2)?,
         secret_hash: secret_hash(items, 3)?,
         new_email_address: items.string(4)?,
-        email_address_verification_code: items.string(5)?,
+        email_address_verification_code: VerificationCode::seal(
+            &items.string(5)?,
+            &plain_secret(items, 3)?,
+        ),
         new_email_address_verified: items.bool(6)?,
         user_identity_verified: items.bool(7)?,
         user_password_hash_counter: items.int32(8)?,

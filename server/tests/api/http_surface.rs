@@ -221,6 +221,37 @@ async fn cors_headers_are_on_every_answer_when_an_origin_is_configured() {
 }
 
 #[tokio::test]
+async fn every_answer_forbids_caching_and_sniffing() {
+    let app = spawn_app().await;
+    let responses = vec![
+        request(&app, Method::GET, "/alive").await,
+        app.post_raw(r#"{"action":"create_signup","arguments":{"email_address":"x"}}"#)
+            .await,
+        app.post_raw("x").await,
+        request(&app, Method::GET, "/nope").await,
+        request(&app, Method::OPTIONS, "/").await,
+        app.post_raw(vec![b' '; BODY_LIMIT_BYTES + 1]).await,
+    ];
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses, [200, 200, 400, 404, 204, 413]);
+    for response in responses {
+        let headers = response.headers();
+        assert_eq!(
+            headers["cache-control"],
+            "no-store",
+            "{}",
+            response.status()
+        );
+        assert_eq!(
+            headers["x-content-type-options"],
+            "nosniff",
+            "{}",
+            response.status()
+        );
+    }
+}
+
+#[tokio::test]
 async fn no_cors_headers_without_an_origin() {
     let app = spawn_app().await;
     let responses = vec![

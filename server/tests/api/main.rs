@@ -4,6 +4,7 @@
 // Test code: a failed expectation panics.
 #![allow(clippy::expect_used, clippy::panic)]
 
+mod client_limits;
 mod helpers;
 mod http_surface;
 mod instances;

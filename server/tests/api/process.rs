@@ -427,6 +427,7 @@ fn the_server_logs_its_startup_and_stops_on_sigterm() {
     assert!(line.contains("state.sqlite"), "{line}");
     assert!(line.contains("http://127.0.0.2:9123"), "{line}");
     assert!(line.contains("reset_endpoint=true"), "{line}");
+    assert!(line.contains("storage_file_mode=0600"), "{line}");
     let warning = server.wait_for("non-loopback");
     assert!(warning.contains("WARN"), "{warning}");
     let port = server
@@ -436,7 +437,11 @@ fn the_server_logs_its_startup_and_stops_on_sigterm() {
         .expect("port")
         .to_owned();
     assert_eq!(get(&format!("http://127.0.0.1:{port}/alive")), 200);
-    assert!(dir.path().join("state.sqlite").exists());
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let metadata = std::fs::metadata(dir.path().join("state.sqlite")).expect("database");
+        assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
+    }
     let status = server.terminate();
     assert_eq!(status.code(), Some(0));
 }

@@ -144,3 +144,28 @@ async fn a_local_corpus_in_either_layout_refuses_a_listed_password_without_the_n
         assert!(is_ok(&answer), "{}: {answer}", corpus.display());
     }
 }
+
+#[tokio::test]
+async fn a_redirecting_range_api_is_a_failure_not_followed() {
+    let listing = range_api(BREACHED, 200, true).await;
+    let hash = hex::encode_upper(Sha1::digest(BREACHED.as_bytes()));
+    let prefix = hash[..5].to_lowercase();
+    let redirecting = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/range/{prefix}")))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/range/{prefix}", listing.uri())),
+        )
+        .mount(&redirecting)
+        .await;
+    // Followed, the listing would make the password weak; refused, the check fails.
+    let app = app_checking_with(&redirecting, true).await;
+    let answer = set_password(&app, BREACHED).await;
+    assert_eq!(error_code(&answer), Some("internal_error"), "{answer}");
+    assert!(listing
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .is_empty());
+}

@@ -291,3 +291,71 @@ async fn a_failed_code_email_is_an_internal_error() {
     let answer = create_signup(&app).await;
     assert_eq!(error_code(&answer), Some("internal_error"), "{answer}");
 }
+
+/// A well-formed "no such user" answer padded with an unused member to `size` bytes:
+/// accepted when small, refused once it passes the answer limit.
+fn padded_user_not_found(size: usize) -> ResponseTemplate {
+    let head =
+        r#"{"ok":false,"action_invocation_id":"test","error_code":"user_not_found","padding":""#;
+    let mut body = String::with_capacity(size);
+    body.push_str(head);
+    body.push_str(&"a".repeat(size.saturating_sub(head.len() + 2)));
+    body.push_str("\"}");
+    ResponseTemplate::new(200).set_body_string(body)
+}
+
+#[tokio::test]
+async fn a_user_server_answer_up_to_the_limit_is_read() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path("/invoke"))
+        .respond_with(padded_user_not_found(
+            tiauth_faroe::backend::MAX_ANSWER_BYTES,
+        ))
+        .mount(&app.user_server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/email"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&app.user_server)
+        .await;
+    let answer = create_signup(&app).await;
+    assert!(is_ok(&answer), "{answer}");
+}
+
+#[tokio::test]
+async fn a_user_server_answer_over_the_limit_is_an_internal_error() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path("/invoke"))
+        .respond_with(padded_user_not_found(
+            tiauth_faroe::backend::MAX_ANSWER_BYTES + 1,
+        ))
+        .mount(&app.user_server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/email"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&app.user_server)
+        .await;
+    fails_then_recovers(&app).await;
+}
+
+#[tokio::test]
+async fn an_e_mail_answer_over_the_limit_is_an_internal_error() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path("/invoke"))
+        .respond_with(action_error("user_not_found"))
+        .mount(&app.user_server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/email"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string("x".repeat(tiauth_faroe::backend::MAX_ANSWER_BYTES + 1)),
+        )
+        .mount(&app.user_server)
+        .await;
+    fails_then_recovers(&app).await;
+}

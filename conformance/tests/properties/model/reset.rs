@@ -63,6 +63,9 @@ impl Model {
         let user = &mut self.users[self.resets[i].user];
         user.password = password;
         user.counters.password += 1;
+        // Every earlier session ends; only the reset's own session is valid
+        // (difference 24).
+        user.counters.sessions += 1;
         Ok(self.resets[i].user)
     }
 }

@@ -2,7 +2,7 @@
 //! and the user is deleted.
 
 use super::session::UserCheck::{Always, CacheAllowed};
-use super::{ensure, NewCredential, PasswordStep, Removal};
+use super::{ensure, NewCredential, PasswordStep};
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
 use crate::faroe::models::{Created, NoValues};
 use crate::faroe::records::UserDeletionRecord;
@@ -54,13 +54,15 @@ impl Faroe {
             stored.record.user_identity_verified,
             ErrorCode::UserIdentityNotVerified,
         )?;
-        self.users
-            .delete_user(&stored.record.user_id)
-            .await
-            .found()?
-            .ok_or(ErrorCode::InternalConflict)?;
-        self.remove(&stored.key, Removal::Finished).await?;
-        Ok(NoValues {})
+        self.complete_once(&stored, async {
+            self.users
+                .delete_user(&stored.record.user_id)
+                .await
+                .found()?
+                .ok_or(ErrorCode::InternalConflict)?;
+            Ok(NoValues {})
+        })
+        .await
     }
 }
 

@@ -2,23 +2,24 @@
 //! there, proves their identity with their password, and the address changes.
 
 use super::session::UserCheck::CacheAllowed;
-use super::{ensure, ensure_counter_can_move, set_flag, NewCredential, PasswordStep, Removal};
+use super::{ensure, ensure_counter_can_move, secret_of, set_flag, NewCredential, PasswordStep};
 use crate::faroe::credentials::generate_verification_code;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
 use crate::faroe::models::{Created, NoValues};
-use crate::faroe::records::{TokenRecord, UserEmailAddressUpdateRecord};
+use crate::faroe::records::{TokenRecord, UserEmailAddressUpdateRecord, VerificationCode};
 use crate::faroe::user::{User, UserStoreError};
 use crate::faroe::Faroe;
 
 type Update = UserEmailAddressUpdateRecord;
 
-fn verification_email(update: &UserEmailAddressUpdateRecord, user: &User) -> Email {
+/// The verification e-mail of `update`, whose token has the secret `secret`.
+fn verification_email(update: &UserEmailAddressUpdateRecord, user: &User, secret: &str) -> Email {
     Email::EmailUpdateVerification {
         email_address: update.new_email_address.clone(),
         display_name: user.display_name.clone(),
-        code: update.email_address_verification_code.clone(),
+        code: update.email_address_verification_code.open(secret),
     }
 }
 
@@ -51,7 +52,10 @@ impl Faroe {
             session_id: session.record.id.clone(),
             secret_hash: credential.secret_hash,
             new_email_address: new_email_address.to_owned(),
-            email_address_verification_code: generate_verification_code(),
+            email_address_verification_code: VerificationCode::seal(
+                &generate_verification_code(),
+                &credential.secret,
+            ),
             new_email_address_verified: false,
             user_identity_verified: false,
             user_password_hash_counter: user.password_hash_counter,
@@ -60,8 +64,8 @@ impl Faroe {
             created_at: self.now().unix_seconds(),
         };
         let created = self.store_new(&record, credential.token).await?;
-        self.send_code_email(&verification_email(&record, &user), Some(&record.key()))
-            .await?;
+        let email = verification_email(&record, &user, &credential.secret);
+        self.send_code_email(&email, Some(&record.key())).await?;
         Ok(created)
     }
 
@@ -80,7 +84,8 @@ impl Faroe {
         )?;
         self.spend_code_email_tokens(&update.new_email_address)
             .await?;
-        self.send_code_email(&verification_email(update, &user), None)
+        let secret = secret_of(user_email_address_update_token);
+        self.send_code_email(&verification_email(update, &user, secret), None)
             .await?;
         Ok(NoValues {})
     }
@@ -101,7 +106,9 @@ impl Faroe {
         self.check_verification_code(
             &update.new_email_address,
             email_address_verification_code,
-            &update.email_address_verification_code,
+            &update
+                .email_address_verification_code
+                .open(secret_of(user_email_address_update_token)),
         )
         .await?;
         self.rewrite::<UserEmailAddressUpdateRecord>(&stored.key, |update| {
@@ -145,22 +152,25 @@ impl Faroe {
             update.user_identity_verified,
             ErrorCode::UserIdentityNotVerified,
         )?;
-        let updated = self
-            .users
-            .update_user_email_address(
-                &update.user_id,
-                &update.new_email_address,
-                user.email_address_counter,
-            )
-            .await;
-        if let Err(UserStoreError::EmailAddressAlreadyUsed) = updated {
-            // Someone took the address meanwhile: this update can never finish.
-            self.remove(&stored.key, Removal::Finished).await?;
-            return Err(ErrorCode::InvalidUserEmailAddressUpdateToken.into());
-        }
-        updated.found()?.ok_or(ErrorCode::InternalConflict)?;
+        self.complete_once(&stored, async {
+            let updated = self
+                .users
+                .update_user_email_address(
+                    &update.user_id,
+                    &update.new_email_address,
+                    user.email_address_counter,
+                )
+                .await;
+            if let Err(UserStoreError::EmailAddressAlreadyUsed) = updated {
+                // Someone took the address meanwhile: this update can never finish,
+                // so it stays removed.
+                return Err(ErrorCode::InvalidUserEmailAddressUpdateToken.into());
+            }
+            updated.found()?.ok_or(ErrorCode::InternalConflict)?;
+            Ok(())
+        })
+        .await?;
         let updated_at = self.now();
-        self.remove(&stored.key, Removal::Finished).await?;
         self.send_notification(&Email::EmailUpdated {
             email_address: user.email_address,
             display_name: user.display_name,

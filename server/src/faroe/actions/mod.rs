@@ -40,6 +40,7 @@ pub struct Stored<R> {
 /// A freshly made id and secret for a new record.
 pub(crate) struct NewCredential {
     pub id: String,
+    pub secret: String,
     pub secret_hash: SecretHash,
     pub token: String,
 }
@@ -52,8 +53,14 @@ impl NewCredential {
             secret_hash: SecretHash::of(&secret),
             token: format_token(&id, &secret),
             id,
+            secret,
         }
     }
+}
+
+/// The secret half of a token that has been validated already.
+pub(crate) fn secret_of(token: &str) -> &str {
+    parse_token(token).map_or("", |(_, secret)| secret)
 }
 
 /// How removing a record treats the record being gone already, and a failure.
@@ -284,14 +291,20 @@ impl Faroe {
         }
     }
 
-    /// The user an address names, for the flows that start from one: the address
-    /// pattern (`invalid_email_address`), then the lookup (`user_not_found`), then
+    /// The user an address names, for the flows that start from one (`action`): the
+    /// address pattern (`invalid_email_address`), the client's creation bucket when
+    /// per-client limits are on, then the lookup (`user_not_found`), then
     /// `user_disabled`.
-    pub(crate) async fn enabled_user_by_address(&self, email_address: &str) -> ActionResult<User> {
+    pub(crate) async fn enabled_user_by_address(
+        &self,
+        action: &'static str,
+        email_address: &str,
+    ) -> ActionResult<User> {
         ensure(
             is_valid_email_address(email_address),
             ErrorCode::InvalidEmailAddress,
         )?;
+        self.take_creation(action).await?;
         let user = self
             .users
             .get_user_by_email_address(email_address)
@@ -300,6 +313,56 @@ impl Faroe {
             .ok_or(ErrorCode::UserNotFound)?;
         ensure(!user.disabled, ErrorCode::UserDisabled)?;
         Ok(user)
+    }
+
+    /// Completes a flow exactly once: the validated record is taken out of storage
+    /// under the counter read at validation, so of several concurrent callers one
+    /// goes on and the others answer `internal_conflict`; then `effect` runs. When the
+    /// effect fails for any reason but the record's own invalid-token code, the record
+    /// is put back so the client can retry the completion.
+    pub(crate) async fn complete_once<R: FlowRecord, T>(
+        &self,
+        stored: &Stored<R>,
+        effect: impl std::future::Future<Output = ActionResult<T>>,
+    ) -> ActionResult<T> {
+        self.storage
+            .delete_if_counter(&stored.key, stored.counter)
+            .await
+            .found()?
+            .ok_or(ErrorCode::InternalConflict)?;
+        let result = effect.await;
+        if let Err(error) = &result {
+            if error.code() != R::INVALID_TOKEN {
+                self.put_back(stored).await;
+            }
+        }
+        result
+    }
+
+    /// Stores a taken record again; a failure is only logged, the action's answer
+    /// stands.
+    async fn put_back<R: FlowRecord>(&self, stored: &Stored<R>) {
+        if let Err(error) = self
+            .insert(&stored.record, stored.record.expires_at())
+            .await
+        {
+            tracing::warn!(error = %error, "could not restore a flow after its completion failed");
+        }
+    }
+
+    /// Moves the user's sessions counter, so every session made before is invalid
+    /// on its next use. A lost race is `internal_conflict`.
+    pub(crate) async fn revoke_sessions(&self, user: &User) -> ActionResult<User> {
+        ensure_counter_can_move(user.sessions_counter)?;
+        self.users
+            .increment_user_sessions_counter(&user.id, user.sessions_counter)
+            .await
+            .found()?
+            .ok_or(ErrorCode::InternalConflict)?;
+        Ok(User {
+            sessions_counter: user.sessions_counter + 1,
+            ..user.clone()
+        })
     }
 
     /// Stores a new record.
@@ -386,13 +449,7 @@ impl Faroe {
             flag,
         } = step;
         ensure(!*flag(&mut stored.record), already_verified)?;
-        rate_limit::take(
-            self.storage.as_ref(),
-            Bucket::UserPassword,
-            &user.id,
-            self.now(),
-        )
-        .await?;
+        self.take_attempt(Bucket::UserPassword, &user.id).await?;
         self.verify_user_password(user, password).await?;
         self.rewrite::<R>(&stored.key, |record| set_flag(flag(record)))
             .await?;
@@ -421,10 +478,15 @@ impl Faroe {
     /// Before a code e-mail to `email_address`: the address must still have code
     /// attempts left, and one e-mail token is spent.
     pub(crate) async fn spend_code_email_tokens(&self, email_address: &str) -> ActionResult<()> {
-        let now = self.now();
-        let storage = self.storage.as_ref();
-        rate_limit::check(storage, Bucket::VerificationCode, email_address, now).await?;
-        rate_limit::take(storage, Bucket::Email, email_address, now).await
+        self.check_attempt(Bucket::VerificationCode, email_address)
+            .await?;
+        rate_limit::take(
+            self.storage.as_ref(),
+            Bucket::Email,
+            email_address,
+            self.now(),
+        )
+        .await
     }
 
     /// Checks a verification code sent to `email_address`. Every attempt costs a
@@ -435,25 +497,19 @@ impl Faroe {
         given: &str,
         expected: &str,
     ) -> ActionResult<()> {
-        rate_limit::take(
-            self.storage.as_ref(),
-            Bucket::VerificationCode,
-            email_address,
-            self.now(),
-        )
-        .await?;
+        self.take_attempt(Bucket::VerificationCode, email_address)
+            .await?;
         ensure(
             constant_time_eq(given, expected),
             ErrorCode::IncorrectEmailAddressVerificationCode,
         )
     }
 
-    /// Replaces the user's password hash (guarded by `password_hash_counter`), then
-    /// removes the finished flow and tells the user. A lost race on the counter, or
-    /// the user gone, is `internal_conflict`.
+    /// Replaces the user's password hash (guarded by `password_hash_counter`) and
+    /// tells the user. A lost race on the counter, or the user gone, is
+    /// `internal_conflict`.
     pub(crate) async fn change_user_password(
         &self,
-        flow_key: &str,
         user: &User,
         new_password: &PasswordHash,
         password_hash_counter: i32,
@@ -464,7 +520,6 @@ impl Faroe {
             .found()?
             .ok_or(ErrorCode::InternalConflict)?;
         let updated_at = self.now();
-        self.remove(flow_key, Removal::Finished).await?;
         self.send_notification(&Email::PasswordUpdated {
             email_address: user.email_address.clone(),
             display_name: user.display_name.clone(),

@@ -17,12 +17,20 @@ impl Faroe {
         &self,
         user_email_address: &str,
     ) -> ActionResult<Created<UserPasswordResetRecord>> {
-        let user = self.enabled_user_by_address(user_email_address).await?;
+        let user = self
+            .enabled_user_by_address("create_user_password_reset", user_email_address)
+            .await?;
         ensure_counter_can_move(user.password_hash_counter)?;
         let now = self.now();
-        let storage = self.storage.as_ref();
-        rate_limit::check(storage, Bucket::TemporaryPassword, &user.id, now).await?;
-        rate_limit::take(storage, Bucket::Email, user_email_address, now).await?;
+        self.check_attempt(Bucket::TemporaryPassword, &user.id)
+            .await?;
+        rate_limit::take(
+            self.storage.as_ref(),
+            Bucket::Email,
+            user_email_address,
+            now,
+        )
+        .await?;
 
         let temporary_password = generate_temporary_password();
         let temporary_password_hash = self
@@ -65,13 +73,8 @@ impl Faroe {
             !reset.user_first_factor_verified,
             ErrorCode::UserFirstFactorAlreadyVerified,
         )?;
-        rate_limit::take(
-            self.storage.as_ref(),
-            Bucket::TemporaryPassword,
-            &reset.user_id,
-            self.now(),
-        )
-        .await?;
+        self.take_attempt(Bucket::TemporaryPassword, &reset.user_id)
+            .await?;
         let matches = match self
             .hasher
             .verify_temporary_password(&reset.temporary_password, temporary_password)
@@ -126,13 +129,21 @@ impl Faroe {
             .new_password
             .as_ref()
             .ok_or(ErrorCode::NewPasswordNotSet)?;
-        self.change_user_password(
-            &stored.key,
-            &user,
-            new_password,
-            stored.record.user_password_hash_counter,
-        )
-        .await?;
+        // Whoever held a session before the reset (the intruder it is meant to evict)
+        // is signed out first: should the password change then fail, nobody is left
+        // signed in on the old credentials. Only the reset's new session is valid.
+        let user = self
+            .complete_once(&stored, async {
+                let user = self.revoke_sessions(&user).await?;
+                self.change_user_password(
+                    &user,
+                    new_password,
+                    stored.record.user_password_hash_counter,
+                )
+                .await?;
+                Ok(user)
+            })
+            .await?;
         let created = self
             .create_session(&user)
             .await

@@ -78,8 +78,16 @@ impl Faroe {
             .new_password
             .as_ref()
             .ok_or(ErrorCode::NewPasswordNotSet)?;
-        self.change_user_password(&stored.key, &user, new_password, user.password_hash_counter)
-            .await?;
+        self.complete_once(&stored, async {
+            // Signing every device out comes first: should the password change then
+            // fail, the user is signed out rather than an intruder left signed in.
+            if self.sessions.revoke_sessions_on_password_update {
+                self.revoke_sessions(&user).await?;
+            }
+            self.change_user_password(&user, new_password, user.password_hash_counter)
+                .await
+        })
+        .await?;
         Ok(NoValues {})
     }
 }

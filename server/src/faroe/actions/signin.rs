@@ -1,6 +1,6 @@
 //! Signin: prove the password of an existing user, then get a session.
 
-use super::{ensure, NewCredential, PasswordStep, Removal};
+use super::{ensure, NewCredential, PasswordStep};
 use crate::faroe::error::{ActionResult, ErrorCode};
 use crate::faroe::models::{Created, NoValues};
 use crate::faroe::records::{SessionRecord, SigninRecord};
@@ -11,7 +11,9 @@ impl Faroe {
         &self,
         user_email_address: &str,
     ) -> ActionResult<Created<SigninRecord>> {
-        let user = self.enabled_user_by_address(user_email_address).await?;
+        let user = self
+            .enabled_user_by_address("create_signin", user_email_address)
+            .await?;
         let credential = NewCredential::generate();
         let record = SigninRecord {
             id: credential.id,
@@ -44,8 +46,9 @@ impl Faroe {
             stored.record.user_first_factor_verified,
             ErrorCode::UserFirstFactorNotVerified,
         )?;
-        let created = self.create_session(&user).await?;
-        self.remove(&stored.key, Removal::Finished).await?;
+        let created = self
+            .complete_once(&stored, self.create_session(&user))
+            .await?;
         self.notify_signed_in(user, &created).await;
         Ok(created)
     }

@@ -1,12 +1,12 @@
 //! Signup: verify an address, choose a password, become a user with a session.
 
-use super::{ensure, set_flag, NewCredential, NewPasswordStep, Removal};
+use super::{ensure, secret_of, set_flag, NewCredential, NewPasswordStep};
 use crate::faroe::credentials::generate_verification_code;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
 use crate::faroe::models::{Created, NoValues};
-use crate::faroe::records::{SessionRecord, SignupRecord, TokenRecord};
+use crate::faroe::records::{SessionRecord, SignupRecord, TokenRecord, VerificationCode};
 use crate::faroe::user::UserStoreError;
 use crate::faroe::Faroe;
 
@@ -16,6 +16,7 @@ impl Faroe {
             is_valid_email_address(email_address),
             ErrorCode::InvalidEmailAddress,
         )?;
+        self.take_creation("create_signup").await?;
         let existing = self
             .users
             .get_user_by_email_address(email_address)
@@ -26,11 +27,12 @@ impl Faroe {
 
         let now = self.now();
         let credential = NewCredential::generate();
+        let code = generate_verification_code();
         let record = SignupRecord {
             id: credential.id,
             secret_hash: credential.secret_hash,
             email_address: email_address.to_owned(),
-            email_address_verification_code: generate_verification_code(),
+            email_address_verification_code: VerificationCode::seal(&code, &credential.secret),
             email_address_verified: false,
             password: None,
             created_at: now.unix_seconds(),
@@ -38,7 +40,7 @@ impl Faroe {
         let created = self.store_new(&record, credential.token).await?;
         let email = Email::SignupVerification {
             email_address: record.email_address.clone(),
-            code: record.email_address_verification_code.clone(),
+            code,
         };
         self.send_code_email(&email, Some(&record.key())).await?;
         Ok(created)
@@ -57,7 +59,9 @@ impl Faroe {
         self.spend_code_email_tokens(&signup.email_address).await?;
         let email = Email::SignupVerification {
             email_address: signup.email_address,
-            code: signup.email_address_verification_code,
+            code: signup
+                .email_address_verification_code
+                .open(secret_of(signup_token)),
         };
         self.send_code_email(&email, None).await?;
         Ok(NoValues {})
@@ -77,7 +81,9 @@ impl Faroe {
         self.check_verification_code(
             &signup.email_address,
             email_address_verification_code,
-            &signup.email_address_verification_code,
+            &signup
+                .email_address_verification_code
+                .open(secret_of(signup_token)),
         )
         .await?;
         self.rewrite::<SignupRecord>(&stored.key, |signup| {
@@ -111,17 +117,20 @@ impl Faroe {
             ErrorCode::EmailAddressNotVerified,
         )?;
         let password = signup.password.as_ref().ok_or(ErrorCode::PasswordNotSet)?;
-        let created = self
-            .users
-            .create_user(&signup.email_address, password)
-            .await;
-        if let Err(UserStoreError::EmailAddressAlreadyUsed) = created {
-            // Someone else took the address meanwhile: this signup can never finish.
-            self.remove(&stored.key, Removal::Finished).await?;
-            return Err(ErrorCode::InvalidSignupToken.into());
-        }
-        let user = created.found()?.ok_or(ErrorCode::InternalConflict)?;
-        self.remove(&stored.key, Removal::Finished).await?;
+        let user = self
+            .complete_once(&stored, async {
+                let created = self
+                    .users
+                    .create_user(&signup.email_address, password)
+                    .await;
+                if let Err(UserStoreError::EmailAddressAlreadyUsed) = created {
+                    // Someone else took the address meanwhile: this signup can never
+                    // finish, so it stays removed.
+                    return Err(ErrorCode::InvalidSignupToken.into());
+                }
+                Ok(created.found()?.ok_or(ErrorCode::InternalConflict)?)
+            })
+            .await?;
         // The user exists now whatever happens next; the client can sign in.
         self.create_session(&user)
             .await

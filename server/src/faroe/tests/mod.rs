@@ -4,6 +4,8 @@
 //! Tests named `row_<n>_…` pin an item of docs/protocol.md §15 (our deliberate
 //! differences from upstream).
 
+mod client_limits;
+mod completion;
 mod deletion;
 mod email_update;
 mod envelope;
@@ -12,6 +14,7 @@ mod password_update;
 mod session;
 mod signin;
 mod signup;
+mod stored_codes;
 
 use std::marker::PhantomData;
 use std::time::Duration;

@@ -692,10 +692,13 @@ async fn complete_changes_the_password_and_signs_the_user_in() {
             },
         ]
     );
-    // Existing sessions are not ended by a reset.
-    flow.h
-        .ok("get_session", json!({ "session_token": old_session }))
-        .await;
+    // Every earlier session is ended by a reset (difference 24).
+    assert_eq!(
+        flow.h
+            .error("get_session", json!({ "session_token": old_session }))
+            .await,
+        "invalid_session_token"
+    );
     assert_eq!(flow.h.error(GET, flow.args()).await, INVALID);
 }
 

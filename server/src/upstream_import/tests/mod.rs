@@ -11,6 +11,7 @@ use crate::faroe::credentials::SecretHash;
 use crate::faroe::records::{
     decode, BucketRecord, SessionRecord, SigninRecord, SignupRecord, UserDeletionRecord,
     UserEmailAddressUpdateRecord, UserPasswordResetRecord, UserPasswordUpdateRecord,
+    VerificationCode,
 };
 use crate::faroe::testing::{Harness, PASSWORD, START};
 use crate::faroe::user::PasswordHash;
@@ -256,7 +257,8 @@ async fn every_kind_is_imported_field_by_field() {
             id: id("i"),
             secret_hash: SecretHash::of(&secret("i")),
             email_address: "ann@example.com".into(),
-            email_address_verification_code: "ABCDEFGH".into(),
+            // Sealed with the token secret, as this server keeps codes.
+            email_address_verification_code: VerificationCode::seal("ABCDEFGH", &secret("i")),
             email_address_verified: true,
             password: Some(our_password(1)),
             created_at,
@@ -284,7 +286,7 @@ async fn every_kind_is_imported_field_by_field() {
             session_id: id("s"),
             secret_hash: SecretHash::of(&secret("k")),
             new_email_address: "new@example.com".into(),
-            email_address_verification_code: "JKLMNPQR".into(),
+            email_address_verification_code: VerificationCode::seal("JKLMNPQR", &secret("k")),
             new_email_address_verified: false,
             user_identity_verified: true,
             user_password_hash_counter: 1,

@@ -1,0 +1,149 @@
+//! Optional rate limits per client (difference 25), against lockout and spraying.
+//!
+//! The protocol keys its attempt buckets (password, verification code, temporary
+//! password) by user or address alone, so anyone can spend a user's five attempts and
+//! lock the user out. When the server knows which client sent a request (an address
+//! taken at the HTTP edge), each attempt instead costs a token of three buckets:
+//! - the (user or address, client) pair's bucket, the protocol's size: one client's
+//!   guesses no longer spend another client's attempts;
+//! - the client's bucket across all users, which caps spraying one guess over many
+//!   users;
+//! - the user's (or address's) backstop, larger than five, which still caps an attack
+//!   spread over many clients.
+//!
+//! `create_signup`, `create_signin` and `create_user_password_reset` also cost a token
+//! of a per-client bucket each. All buckets live in the same storage as every other,
+//! so they hold across instances. With no client known (the layer off, or a request
+//! that did not come through the HTTP edge), the protocol's buckets apply unchanged.
+//!
+//! The client of the request being handled travels in a task-local value set by the
+//! edge around the whole invocation, so the 39 actions need no extra argument.
+
+use std::future::Future;
+use std::time::Duration;
+
+use super::error::ActionResult;
+use super::rate_limit::{self, Bucket, Limit};
+use super::Faroe;
+
+tokio::task_local! {
+    static CLIENT: String;
+}
+
+/// Runs `invocation` as the request of `client` (`None`: no client known).
+pub async fn with_client<F: Future>(client: Option<String>, invocation: F) -> F::Output {
+    match client {
+        Some(client) => CLIENT.scope(client, invocation).await,
+        None => invocation.await,
+    }
+}
+
+fn current_client() -> Option<String> {
+    CLIENT.try_with(Clone::clone).ok()
+}
+
+/// The sizes of the per-client buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientLimits {
+    /// Attempts of one client across all users and addresses.
+    pub attempts_per_client: Limit,
+    /// Attempts on one user or address across all clients (the backstop).
+    pub attempts_per_subject: Limit,
+    /// Each of `create_signup`, `create_signin` and `create_user_password_reset`, per
+    /// client.
+    pub creations_per_client: Limit,
+}
+
+impl Default for ClientLimits {
+    fn default() -> Self {
+        ClientLimits {
+            attempts_per_client: Limit {
+                capacity: 30,
+                refill_every: Duration::from_secs(20),
+            },
+            attempts_per_subject: Limit {
+                capacity: 50,
+                refill_every: Duration::from_secs(72),
+            },
+            creations_per_client: Limit {
+                capacity: 30,
+                refill_every: Duration::from_secs(20),
+            },
+        }
+    }
+}
+
+/// Key prefixes of the per-client buckets; distinct from every record's and protocol
+/// bucket's prefix.
+const PAIR: &str = "tiauth.pair.";
+const CLIENT_ATTEMPTS: &str = "tiauth.client_attempts.";
+const BACKSTOP: &str = "tiauth.backstop.";
+const CREATIONS: &str = "tiauth.creations.";
+
+impl Faroe {
+    /// The client of this request, when per-client limits are on and it is known.
+    fn limited_client(&self) -> Option<(ClientLimits, String)> {
+        Some((self.client_limits?, current_client()?))
+    }
+
+    /// Answers `rate_limited` when an attempt on `subject` would be refused; spends
+    /// nothing.
+    pub(crate) async fn check_attempt(&self, bucket: Bucket, subject: &str) -> ActionResult<()> {
+        let storage = self.storage.as_ref();
+        let now = self.now();
+        match self.limited_client() {
+            None => rate_limit::check(storage, bucket, subject, now).await,
+            Some((_, client)) => {
+                let pair = format!("{PAIR}{}|{client}", bucket.storage_key(subject));
+                rate_limit::check_key(storage, &pair, bucket.limit(), now).await
+            }
+        }
+    }
+
+    /// Spends one attempt on `subject` (a user id or an address), or answers
+    /// `rate_limited`.
+    pub(crate) async fn take_attempt(&self, bucket: Bucket, subject: &str) -> ActionResult<()> {
+        let storage = self.storage.as_ref();
+        let now = self.now();
+        let Some((limits, client)) = self.limited_client() else {
+            return rate_limit::take(storage, bucket, subject, now).await;
+        };
+        let subject_key = bucket.storage_key(subject);
+        let buckets = [
+            (format!("{PAIR}{subject_key}|{client}"), bucket.limit()),
+            (
+                format!("{CLIENT_ATTEMPTS}{client}"),
+                limits.attempts_per_client,
+            ),
+            (
+                format!("{BACKSTOP}{subject_key}"),
+                limits.attempts_per_subject,
+            ),
+        ];
+        // Every bucket must have a token before any is spent, so a refusal by one
+        // does not drain the others.
+        for (key, limit) in &buckets {
+            rate_limit::check_key(storage, key, *limit, now).await?;
+        }
+        for (key, limit) in &buckets {
+            rate_limit::take_key(storage, key, *limit, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Spends one of the client's tokens for starting a flow with `action`; free when
+    /// no client is known.
+    pub(crate) async fn take_creation(&self, action: &'static str) -> ActionResult<()> {
+        let Some((limits, client)) = self.limited_client() else {
+            return Ok(());
+        };
+        let key = format!("{CREATIONS}{action}.{client}");
+        rate_limit::take_key(
+            self.storage.as_ref(),
+            &key,
+            limits.creations_per_client,
+            self.now(),
+        )
+        .await
+    }
+}
