@@ -13,13 +13,16 @@ use std::time::Duration;
 
 use axum::http::HeaderValue;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::backend::{ClientBuildError, UserServerClient};
 use crate::config::{format_duration, Config, PwnedPasswordsMode};
 use crate::faroe::clock::{Clock, SystemClock};
 use crate::faroe::passwords::{NoStrengthCheck, PasswordHasher, PasswordStrengthChecker};
 use crate::faroe::{Faroe, SessionConfig};
-use crate::http::{router, HttpState};
+use crate::http::{
+    max_connections_for, raise_open_files_limit, router, HashingQueue, HttpState, ListenerLimits,
+};
 use crate::pwned::{PwnedPasswords, PwnedPasswordsBuildError, PwnedPasswordsConfig};
 use crate::shell::{self, ShellEnd};
 use crate::storage::{spawn_purge_task, SqliteStorage, Storage, StorageError};
@@ -52,7 +55,7 @@ pub enum StartError {
     Bind { addr: SocketAddr, reason: io::Error },
     #[error("cannot start the interactive shell: {0}")]
     Shell(io::Error),
-    #[error("the HTTP server failed: {0}")]
+    #[error("cannot read the listening address: {0}")]
     Serve(io::Error),
 }
 
@@ -63,6 +66,11 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     enable_reset: bool,
     cors_allow_origin: Option<HeaderValue>,
+    body_timeout: Duration,
+    hashing_queue: HashingQueue,
+    listener: ListenerLimits,
+    /// Cancelled when serving stops.
+    stopping: CancellationToken,
 }
 
 /// How often expired entries are purged from storage.
@@ -125,12 +133,29 @@ impl App {
                 ..SessionConfig::default()
             },
         };
+        let limits = &config.limits;
+        let open_files = raise_open_files_limit();
+        let max_connections = limits.max_connections.unwrap_or_else(|| {
+            open_files.map_or(crate::config::DEFAULT_MAX_CONNECTIONS, max_connections_for)
+        });
         Ok(App {
             faroe: Arc::new(faroe),
             storage,
             clock,
             enable_reset: config.enable_reset,
             cors_allow_origin,
+            body_timeout: limits.body_timeout,
+            hashing_queue: HashingQueue::new(
+                config.hashing_concurrency,
+                limits.hashing_queue(config.hashing_concurrency),
+            ),
+            listener: ListenerLimits {
+                header_timeout: limits.header_timeout,
+                idle_timeout: limits.idle_timeout,
+                max_connections,
+                shutdown_grace: limits.shutdown_grace,
+            },
+            stopping: CancellationToken::new(),
         })
     }
 
@@ -141,25 +166,38 @@ impl App {
                 faroe: self.faroe.clone(),
                 storage: self.storage.clone(),
                 enable_reset: self.enable_reset,
+                body_timeout: self.body_timeout,
+                hashing_queue: self.hashing_queue.clone(),
+                shutdown: self.stopping.clone(),
             },
             self.cors_allow_origin.clone(),
         )
     }
 
-    /// Serves on `listener` until `shutdown` completes, then lets the requests in flight
-    /// finish. Expired entries are purged every [`PURGE_INTERVAL`] meanwhile.
+    /// The connection cap in force (configured, or derived from the open-files limit).
+    pub fn max_connections(&self) -> usize {
+        self.listener.max_connections
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then closes idle and incomplete
+    /// connections and gives the requests in flight the shutdown grace period to finish.
+    /// Expired entries are purged every [`PURGE_INTERVAL`] meanwhile.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let purge = spawn_purge_task(self.storage.clone(), self.clock.clone(), PURGE_INTERVAL);
-        let served = axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(StartError::Serve);
+        crate::http::serve(
+            listener,
+            self.router(),
+            self.listener,
+            self.stopping.clone(),
+            shutdown,
+        )
+        .await;
         purge.abort();
-        served
+        Ok(())
     }
 }
 
@@ -201,7 +239,7 @@ pub async fn run(
     let app = App::build(&config, overrides)?;
     let listener = bind(&config).await?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
-    log_startup(&config, addr);
+    log_startup(&config, addr, app.max_connections());
     let shell_exit = if config.interactive {
         let ended = shell::spawn_on_stdin(app.storage.clone(), tokio::runtime::Handle::current())
             .map_err(StartError::Shell)?;
@@ -234,7 +272,7 @@ pub async fn run(
     Ok(())
 }
 
-fn log_startup(config: &Config, addr: SocketAddr) {
+fn log_startup(config: &Config, addr: SocketAddr, max_connections: usize) {
     let pwned = match config.pwned_passwords {
         PwnedPasswordsMode::Hibp => format!(
             "hibp ({}, timeout {}, {})",
@@ -262,6 +300,12 @@ fn log_startup(config: &Config, addr: SocketAddr) {
         session_user_cache = %optional(config.session_user_cache),
         hashing_concurrency = config.hashing_concurrency,
         user_server_timeout = %format_duration(config.user_server_timeout),
+        header_timeout = %format_duration(config.limits.header_timeout),
+        body_timeout = %format_duration(config.limits.body_timeout),
+        idle_timeout = %format_duration(config.limits.idle_timeout),
+        max_connections,
+        shutdown_grace = %format_duration(config.limits.shutdown_grace),
+        hashing_queue = config.limits.hashing_queue(config.hashing_concurrency),
         "tiauth listening on http://{addr}"
     );
     if config.enable_reset && !config.host.is_loopback() {

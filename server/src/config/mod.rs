@@ -7,6 +7,7 @@
 mod cli;
 mod duration;
 mod env_file;
+mod limits;
 mod resolve;
 
 use std::io;
@@ -17,6 +18,7 @@ use std::time::Duration;
 pub use cli::{normalize_args, variables_help, Cli, Variable, VARIABLES};
 pub use duration::{format_duration, parse_go_duration};
 pub use env_file::{parse_env_file, read_env_file, EnvFileStatus, DEFAULT_ENV_FILE};
+pub use limits::{Limits, DEFAULT_MAX_CONNECTIONS, HASHING_QUEUE_PER_SLOT};
 pub use resolve::resolve;
 
 /// Where the user server listens; only its port is configurable.
@@ -48,6 +50,8 @@ pub struct Config {
     pub pwned_passwords_fail_closed: bool,
     pub hashing_concurrency: usize,
     pub user_server_timeout: Duration,
+    /// Listener timeouts, connection cap, shutdown grace, hashing queue.
+    pub limits: Limits,
     pub log_filter: String,
     pub enable_reset: bool,
     pub interactive: bool,
@@ -69,6 +73,7 @@ impl Default for Config {
             pwned_passwords_fail_closed: false,
             hashing_concurrency: default_hashing_concurrency(),
             user_server_timeout: Duration::from_secs(5),
+            limits: Limits::default(),
             log_filter: "info".to_owned(),
             enable_reset: false,
             interactive: false,
@@ -89,7 +94,7 @@ impl Config {
     /// The configuration as `NAME=value` lines, one per variable and flag.
     pub fn describe(&self) -> String {
         let duration = |value: Option<Duration>| value.map_or("0".to_owned(), format_duration);
-        let lines = [
+        let mut lines = vec![
             format!("FAROE_HOST={}", self.host),
             format!("FAROE_PORT={}", self.port),
             format!("FAROE_PRIVATE_PORT={}", self.private_port),
@@ -127,10 +132,13 @@ impl Config {
                 "FAROE_USER_SERVER_TIMEOUT={}",
                 format_duration(self.user_server_timeout)
             ),
+        ];
+        lines.extend(self.limits.describe());
+        lines.extend([
             format!("FAROE_LOG={}", self.log_filter),
             format!("--enable-reset={}", self.enable_reset),
             format!("--interactive={}", self.interactive),
-        ];
+        ]);
         lines.join("\n")
     }
 }

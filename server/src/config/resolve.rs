@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{parse_go_duration, Cli, Config, ConfigError, PwnedPasswordsMode};
 
-fn invalid(name: &str, value: &str, reason: impl Into<String>) -> ConfigError {
+pub(super) fn invalid(name: &str, value: &str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         name: name.to_owned(),
         value: value.to_owned(),
@@ -109,6 +109,7 @@ pub fn resolve(
         positive_duration,
         defaults.user_server_timeout,
     )?;
+    let limits = super::limits::resolve_limits(&lookup)?;
     let log_filter = variable(&lookup, "FAROE_LOG", parse_log_filter, defaults.log_filter)?;
 
     Ok(Config {
@@ -125,6 +126,7 @@ pub fn resolve(
         pwned_passwords_fail_closed,
         hashing_concurrency,
         user_server_timeout,
+        limits,
         log_filter,
         enable_reset: cli.enable_reset,
         interactive: cli.interactive,
@@ -132,7 +134,7 @@ pub fn resolve(
 }
 
 /// `parse(name, value)` when the variable `name` is set, else `default`.
-fn variable<T>(
+pub(super) fn variable<T>(
     lookup: &dyn Fn(&str) -> Option<String>,
     name: &str,
     parse: impl FnOnce(&str, &str) -> Result<T, ConfigError>,
@@ -219,7 +221,7 @@ fn optional_duration(name: &str, value: &str) -> Result<Option<Duration>, Config
     }
 }
 
-fn positive_duration(name: &str, value: &str) -> Result<Duration, ConfigError> {
+pub(super) fn positive_duration(name: &str, value: &str) -> Result<Duration, ConfigError> {
     let nanos = parse_go_duration(value).map_err(|reason| invalid(name, value, reason))?;
     match u64::try_from(nanos) {
         Ok(nanos) if nanos > 0 => Ok(Duration::from_nanos(nanos)),
