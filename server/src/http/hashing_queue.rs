@@ -55,7 +55,11 @@ impl HashingQueue {
         if !PASSWORD_ACTIONS.contains(&envelope.action.as_ref()) {
             return Ok(None);
         }
-        self.places.clone().try_acquire_owned().map(Some).map_err(|_| Full)
+        self.places
+            .clone()
+            .try_acquire_owned()
+            .map(Some)
+            .map_err(|_| Full)
     }
 }
 

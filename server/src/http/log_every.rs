@@ -29,7 +29,10 @@ impl LogEvery {
     /// line is due now.
     pub fn due(&self, now: Instant) -> Option<u64> {
         let count = self.since_last.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut last = self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match *last {
             Some(at) if now.duration_since(at) < self.interval => None,
             _ => {

@@ -3,6 +3,7 @@
 
 mod helpers;
 mod http_surface;
+mod limits;
 mod process;
 mod pwned;
 mod user_server;
