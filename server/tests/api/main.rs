@@ -2,6 +2,7 @@
 //! user server, and the `tiauth` binary run as a process.
 
 mod helpers;
+mod hostile_clients;
 mod http_surface;
 mod limits;
 mod process;

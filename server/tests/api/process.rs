@@ -13,7 +13,7 @@ use tiauth_faroe::config::VARIABLES;
 const LINE_WAIT: Duration = Duration::from_secs(30);
 
 /// The binary with an empty environment, run in `dir`.
-fn tiauth(dir: &Path) -> Command {
+pub(crate) fn tiauth(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tiauth"));
     command.env_clear().current_dir(dir);
     command
@@ -31,7 +31,7 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-fn temp_dir() -> tempfile::TempDir {
+pub(crate) fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temporary directory")
 }
 
@@ -235,14 +235,14 @@ fn an_unwritable_storage_path_stops_startup() {
 }
 
 /// A started server whose stderr is read line by line in the background.
-struct Running {
-    child: Child,
+pub(crate) struct Running {
+    pub(crate) child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
 impl Running {
-    fn start(command: &mut Command) -> Running {
+    pub(crate) fn start(command: &mut Command) -> Running {
         let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -265,7 +265,7 @@ impl Running {
     }
 
     /// Waits for a stderr line containing `needle` and returns it.
-    fn wait_for(&mut self, needle: &str) -> String {
+    pub(crate) fn wait_for(&mut self, needle: &str) -> String {
         if let Some(line) = self.seen.iter().find(|line| line.contains(needle)) {
             return line.clone();
         }
@@ -283,7 +283,7 @@ impl Running {
     }
 
     /// The address from the startup line.
-    fn address(&mut self) -> String {
+    pub(crate) fn address(&mut self) -> String {
         let line = self.wait_for("tiauth listening on http://");
         let start = line.find("http://").expect("url") + "http://".len();
         line[start..]
@@ -293,7 +293,13 @@ impl Running {
             .to_owned()
     }
 
-    fn terminate(&mut self) -> std::process::ExitStatus {
+    /// Every stderr line printed so far.
+    pub(crate) fn lines_so_far(&mut self) -> &[String] {
+        self.seen.extend(self.lines.try_iter());
+        &self.seen
+    }
+
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
