@@ -10,6 +10,9 @@ pub mod app;
 pub mod backend;
 pub mod config;
 pub mod faroe;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod logging;
 pub mod pwned;
