@@ -93,7 +93,11 @@ pub fn duration(bytes: &[u8]) {
         if let Ok(nanos) = u64::try_from(nanos) {
             let formatted = format_duration(Duration::from_nanos(nanos));
             let reread = parse_go_duration(&formatted);
-            assert_eq!(reread, Ok(i64::try_from(nanos).expect("was an i64")), "{formatted}");
+            assert_eq!(
+                reread,
+                Ok(i64::try_from(nanos).expect("was an i64")),
+                "{formatted}"
+            );
         }
     }
 }

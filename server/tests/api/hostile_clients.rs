@@ -522,3 +522,63 @@ async fn after_kill_9_under_load_every_acknowledged_session_is_valid() {
     assert!(sessions.len() >= 12);
     assert_eq!(second.terminate().code(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_shutdown_grace_requests_in_flight_are_cut_and_counted() {
+    let user_server = user_server_on(0).await;
+    Mock::given(method("POST"))
+        .and(path("/invoke"))
+        .respond_with(action_error("user_not_found").set_delay(BOUND * 2))
+        .mount(&user_server)
+        .await;
+    let dir = temp_dir();
+    let port = user_server.address().port().to_string();
+    let mut server = Running::start(&mut server(
+        dir.path(),
+        &[
+            ("FAROE_PRIVATE_PORT", &port),
+            ("FAROE_USER_SERVER_TIMEOUT", "60s"),
+            ("FAROE_SHUTDOWN_GRACE", "500ms"),
+        ],
+    ));
+    let url = format!("http://{}/", server.address());
+    let signin = tokio::spawn(async move {
+        let body = json!({"action": "create_signin",
+            "arguments": {"user_email_address": "a@example.com"}});
+        let client = reqwest::Client::builder().no_proxy().build()?;
+        client.post(url).body(body.to_string()).send().await
+    });
+    let deadline = Instant::now() + BOUND;
+    while user_server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the signin never reached the user server"
+        );
+        tokio::task::yield_now().await;
+    }
+    let terminated = Instant::now();
+    signal(server.child.id(), "-TERM");
+    let (status, lines) = tokio::task::spawn_blocking(move || {
+        let status = server.child.wait().expect("exit status");
+        (status, server.lines_so_far().to_vec())
+    })
+    .await
+    .expect("waiter");
+    let stopped = terminated.elapsed();
+    assert_eq!(status.code(), Some(0), "{lines:?}");
+    assert!(stopped >= Duration::from_millis(500), "{stopped:?}");
+    assert!(stopped < Duration::from_secs(5), "{stopped:?}");
+    assert!(
+        lines.iter().any(|line| line.contains("requests_cut=1")),
+        "{lines:?}"
+    );
+    assert!(
+        signin.await.expect("task").is_err(),
+        "the cut signin was answered"
+    );
+}
