@@ -102,8 +102,11 @@ pub fn duration(bytes: &[u8]) {
     }
 }
 
+/// One target's check of an input.
+pub type Check = fn(&[u8]);
+
 /// Every fuzz target by name, as `fuzz/fuzz_targets/` names them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("action_envelope", action_envelope),
     ("token", token),
     ("record", record),
