@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use axum::http::HeaderValue;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::backend::{ClientBuildError, UserServerClient};
 use crate::client_address::ClientAddressSource;
@@ -21,7 +22,9 @@ use crate::config::{format_duration, Config, PwnedPasswordsMode};
 use crate::faroe::clock::{Clock, ManualClock, SystemClock};
 use crate::faroe::passwords::{NoStrengthCheck, PasswordHasher, PasswordStrengthChecker};
 use crate::faroe::{Faroe, SessionConfig};
-use crate::http::{router, HttpState};
+use crate::http::{
+    max_connections_for, raise_open_files_limit, router, HashingQueue, HttpState, ListenerLimits,
+};
 use crate::pwned::{
     Corpus, CorpusError, PwnedPasswords, PwnedPasswordsBuildError, RangeApi, RangeApiConfig,
 };
@@ -70,7 +73,7 @@ pub enum StartError {
     CommandListener { address: String, reason: io::Error },
     #[error("cannot start the interactive shell: {0}")]
     Shell(io::Error),
-    #[error("the HTTP server failed: {0}")]
+    #[error("cannot read the listening address: {0}")]
     Serve(io::Error),
 }
 
@@ -94,6 +97,11 @@ pub struct App {
     enable_reset: bool,
     cors_allow_origin: Option<HeaderValue>,
     client_ip_source: ClientAddressSource,
+    body_timeout: Duration,
+    hashing_queue: HashingQueue,
+    listener: ListenerLimits,
+    /// Cancelled when serving stops.
+    stopping: CancellationToken,
 }
 
 /// How often expired entries are purged from storage.
@@ -191,6 +199,11 @@ impl App {
             client_limits: (config.client_ip_source != ClientAddressSource::Off)
                 .then_some(config.client_limits),
         };
+        let limits = &config.limits;
+        let open_files = raise_open_files_limit();
+        let max_connections = limits.max_connections.unwrap_or_else(|| {
+            open_files.map_or(crate::config::DEFAULT_MAX_CONNECTIONS, max_connections_for)
+        });
         Ok(App {
             faroe: Arc::new(faroe),
             storage,
@@ -199,6 +212,18 @@ impl App {
             enable_reset: config.enable_reset,
             cors_allow_origin,
             client_ip_source: config.client_ip_source.clone(),
+            body_timeout: limits.body_timeout,
+            hashing_queue: HashingQueue::new(
+                config.hashing_concurrency,
+                limits.hashing_queue(config.hashing_concurrency),
+            ),
+            listener: ListenerLimits {
+                header_timeout: limits.header_timeout,
+                idle_timeout: limits.idle_timeout,
+                max_connections,
+                shutdown_grace: limits.shutdown_grace,
+            },
+            stopping: CancellationToken::new(),
         })
     }
 
@@ -210,6 +235,9 @@ impl App {
                 storage: self.storage.clone(),
                 enable_reset: self.enable_reset,
                 client_ip_source: Arc::new(self.client_ip_source.clone()),
+                body_timeout: self.body_timeout,
+                hashing_queue: self.hashing_queue.clone(),
+                shutdown: self.stopping.clone(),
             },
             self.cors_allow_origin.clone(),
         );
@@ -219,9 +247,15 @@ impl App {
         }
     }
 
-    /// Serves on `listener` until `shutdown` completes, then lets the requests in flight
-    /// finish. Expired entries are purged every [`PURGE_INTERVAL`] meanwhile, unless the
-    /// engine expires them itself.
+    /// The connection cap in force (configured, or derived from the open-files limit).
+    pub fn max_connections(&self) -> usize {
+        self.listener.max_connections
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then closes idle and incomplete
+    /// connections and gives the requests in flight the shutdown grace period to finish.
+    /// Expired entries are purged every [`PURGE_INTERVAL`] meanwhile, unless the engine
+    /// expires them itself.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -229,19 +263,18 @@ impl App {
     ) -> Result<(), StartError> {
         let purge = (!self.storage.expires_by_itself())
             .then(|| spawn_purge_task(self.storage.clone(), self.clock.clone(), PURGE_INTERVAL));
-        // The peer's address reaches the routes for per-client rate limits.
-        let served = axum::serve(
+        crate::http::serve(
             listener,
-            self.router()
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router(),
+            self.listener,
+            self.stopping.clone(),
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(StartError::Serve);
+        .await;
         if let Some(purge) = purge {
             purge.abort();
         }
-        served
+        Ok(())
     }
 }
 
@@ -288,7 +321,7 @@ pub async fn run(
         Some(address) => Some(start_command_listener(address, app.storage.clone()).await?),
         None => None,
     };
-    log_startup(&config, addr);
+    log_startup(&config, addr, app.max_connections());
     let shell_exit = if config.interactive {
         let ended = shell::spawn_on_stdin(app.storage.clone(), tokio::runtime::Handle::current())
             .map_err(StartError::Shell)?;
@@ -348,7 +381,7 @@ fn file_mode(path: &std::path::Path) -> String {
     )
 }
 
-fn log_startup(config: &Config, addr: SocketAddr) {
+fn log_startup(config: &Config, addr: SocketAddr, max_connections: usize) {
     let failure = if config.pwned_passwords_fail_closed {
         "fail closed"
     } else {
@@ -385,6 +418,12 @@ fn log_startup(config: &Config, addr: SocketAddr) {
         session_user_cache = %optional(config.session_user_cache),
         hashing_concurrency = config.hashing_concurrency,
         user_server_timeout = %format_duration(config.user_server_timeout),
+        header_timeout = %format_duration(config.limits.header_timeout),
+        body_timeout = %format_duration(config.limits.body_timeout),
+        idle_timeout = %format_duration(config.limits.idle_timeout),
+        max_connections,
+        shutdown_grace = %format_duration(config.limits.shutdown_grace),
+        hashing_queue = config.limits.hashing_queue(config.hashing_concurrency),
         "tiauth listening on http://{addr} with {} storage",
         config.storage_settings().url.engine()
     );

@@ -250,6 +250,15 @@ fn read_envelope(body: &[u8]) -> Result<Answer, String> {
     }
 }
 
+/// An `/invoke` answer read as a user action's would be: `Ok(None)` for an error code.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn read_answer(body: &[u8]) -> Result<Option<User>, String> {
+    match read_envelope(body)? {
+        Answer::Values(values) => read_user(&values).map(Some),
+        Answer::Error(_) => Ok(None),
+    }
+}
+
 /// Reads `values.user` strictly: every field present with its exact JSON type,
 /// counters integers within the i32 range, hash and salt canonical padded base64.
 fn read_user(values: &Map<String, Value>) -> Result<User, String> {

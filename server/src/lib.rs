@@ -16,6 +16,9 @@ pub mod command_listener;
 pub mod config;
 pub mod faroe;
 pub mod fault_storage;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod logging;
 pub mod pwned;

@@ -106,6 +106,36 @@ pub const VARIABLES: &[Variable] = &[
         description: "connect and request timeout of calls to the user server",
     },
     Variable {
+        name: "FAROE_HTTP_HEADER_TIMEOUT",
+        default: "10s",
+        description: "a new connection must send a complete request head within this, else it is closed",
+    },
+    Variable {
+        name: "FAROE_HTTP_BODY_TIMEOUT",
+        default: "10s",
+        description: "a request body must arrive within this after its head, else 408",
+    },
+    Variable {
+        name: "FAROE_HTTP_IDLE_TIMEOUT",
+        default: "60s",
+        description: "a keep-alive connection must send its next request head within this, else it is closed",
+    },
+    Variable {
+        name: "FAROE_MAX_CONNECTIONS",
+        default: "open-files limit less a reserve",
+        description: "open client connections at most; past it new ones get 503 and are closed",
+    },
+    Variable {
+        name: "FAROE_SHUTDOWN_GRACE",
+        default: "10s",
+        description: "after SIGTERM/SIGINT, how long requests in flight may finish before they are cut",
+    },
+    Variable {
+        name: "FAROE_HASHING_QUEUE",
+        default: "32 x FAROE_HASHING_CONCURRENCY",
+        description: "password actions that may wait for a hashing slot; past it they get 503 with Retry-After",
+    },
+    Variable {
         name: "FAROE_LOG",
         default: "info",
         description: "log filter (tracing-subscriber EnvFilter syntax, e.g. debug or tiauth_faroe=debug)",

@@ -7,6 +7,7 @@
 mod cli;
 mod duration;
 mod env_file;
+mod limits;
 mod resolve;
 mod storage;
 
@@ -22,6 +23,7 @@ use crate::faroe::rate_limit::Limit;
 pub use cli::{normalize_args, variables_help, Cli, Command, ImportUpstream, Variable, VARIABLES};
 pub use duration::{format_duration, parse_go_duration};
 pub use env_file::{parse_env_file, read_env_file, EnvFileStatus, DEFAULT_ENV_FILE};
+pub use limits::{Limits, DEFAULT_MAX_CONNECTIONS, HASHING_QUEUE_PER_SLOT};
 pub use resolve::resolve;
 pub use storage::{StorageConfig, STORAGE_VARIABLES};
 
@@ -76,6 +78,8 @@ pub struct Config {
     pub pwned_passwords_min_count: u64,
     pub hashing_concurrency: usize,
     pub user_server_timeout: Duration,
+    /// Listener timeouts, connection cap, shutdown grace, hashing queue.
+    pub limits: Limits,
     pub log_filter: String,
     pub enable_reset: bool,
     /// Serve `POST /test/clock` (a frozen, settable clock); only on loopback hosts.
@@ -108,6 +112,7 @@ impl Default for Config {
             pwned_passwords_min_count: 1,
             hashing_concurrency: default_hashing_concurrency(),
             user_server_timeout: Duration::from_secs(5),
+            limits: Limits::default(),
             log_filter: "info".to_owned(),
             enable_reset: false,
             enable_test_clock: false,
@@ -194,6 +199,9 @@ impl Config {
                 "FAROE_USER_SERVER_TIMEOUT={}",
                 format_duration(self.user_server_timeout)
             ),
+        ];
+        lines.extend(self.limits.describe());
+        lines.extend([
             format!("FAROE_LOG={}", self.log_filter),
             format!(
                 "FAROE_REVOKE_SESSIONS_ON_PASSWORD_UPDATE={}",
@@ -219,7 +227,7 @@ impl Config {
             format!("--enable-reset={}", self.enable_reset),
             format!("--enable-test-clock={}", self.enable_test_clock),
             format!("--interactive={}", self.interactive),
-        ];
+        ]);
         lines.extend(self.storage.describe(&self.db_path));
         lines.join("\n")
     }

@@ -11,7 +11,7 @@ use crate::client_address::ClientAddressSource;
 use crate::faroe::client_limits::ClientLimits;
 use crate::faroe::rate_limit::Limit;
 
-fn invalid(name: &str, value: &str, reason: impl Into<String>) -> ConfigError {
+pub(super) fn invalid(name: &str, value: &str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         name: name.to_owned(),
         value: value.to_owned(),
@@ -129,6 +129,7 @@ pub fn resolve(
         positive_duration,
         defaults.user_server_timeout,
     )?;
+    let limits = super::limits::resolve_limits(&lookup)?;
     let log_filter = variable(&lookup, "FAROE_LOG", parse_log_filter, defaults.log_filter)?;
     // Whoever reaches the test clock can expire every session and refill every
     // rate limit: never offered beyond this machine.
@@ -194,6 +195,7 @@ pub fn resolve(
         pwned_passwords_min_count,
         hashing_concurrency,
         user_server_timeout,
+        limits,
         log_filter,
         enable_reset: cli.enable_reset,
         enable_test_clock: cli.enable_test_clock,
@@ -272,7 +274,7 @@ fn parse_private_host(name: &str, value: &str) -> Result<String, ConfigError> {
 }
 
 /// `parse(name, value)` when the variable `name` is set, else `default`.
-fn variable<T>(
+pub(super) fn variable<T>(
     lookup: &dyn Fn(&str) -> Option<String>,
     name: &str,
     parse: impl FnOnce(&str, &str) -> Result<T, ConfigError>,
@@ -414,7 +416,7 @@ fn optional_duration(name: &str, value: &str) -> Result<Option<Duration>, Config
     }
 }
 
-fn positive_duration(name: &str, value: &str) -> Result<Duration, ConfigError> {
+pub(super) fn positive_duration(name: &str, value: &str) -> Result<Duration, ConfigError> {
     let nanos = parse_go_duration(value).map_err(|reason| invalid(name, value, reason))?;
     match u64::try_from(nanos) {
         Ok(nanos) if nanos > 0 => Ok(Duration::from_nanos(nanos)),

@@ -184,6 +184,12 @@ fn parse(body: &[u8]) -> Result<Invocation, RejectedEnvelope> {
     serde_json::from_value(tagged).map_err(reject)
 }
 
+/// The action a request body names, if it passes every envelope rule.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn envelope_action(body: &[u8]) -> Result<&'static str, RejectedEnvelope> {
+    parse(body).map(|invocation| invocation.name())
+}
+
 impl Faroe {
     /// Runs the action a request body names and answers with the response body.
     pub async fn invoke(&self, body: &[u8]) -> Result<String, RejectedEnvelope> {

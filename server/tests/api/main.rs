@@ -6,9 +6,11 @@
 
 mod client_limits;
 mod helpers;
+mod hostile_clients;
 mod http_surface;
 mod instances;
 mod launcher;
+mod limits;
 mod process;
 mod pwned;
 mod upstream;

@@ -377,6 +377,12 @@ impl Running {
             .to_owned()
     }
 
+    /// Every stderr line printed so far.
+    pub(crate) fn lines_so_far(&mut self) -> &[String] {
+        self.seen.extend(self.lines.try_iter());
+        &self.seen
+    }
+
     pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])

@@ -1,25 +1,19 @@
-//! The public HTTP surface.
-//!
-//! | Request | Answer |
-//! |---|---|
-//! | `OPTIONS` on any path | 204, empty |
-//! | `POST /` | 200 with the action's JSON, or 400 empty for a rejected envelope; 413 past the body limit |
-//! | `GET /alive` | 200 `{"status":"alive"}` |
-//! | `POST /reset` (only with `--enable-reset`) | 200 empty after clearing all storage; 500 if that fails |
-//! | anything else | 404, empty |
-//!
-//! Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`;
-//! with an origin configured, also the same three CORS headers.
+//! The routes and what each request must pass before an action runs: a plain
+//! `Transfer-Encoding`, a declared length within the limit, a body within its timeout,
+//! and for password actions a place in the hashing queue.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use tokio_util::sync::CancellationToken;
 
+use super::hashing_queue::HashingQueue;
 use crate::client_address::ClientAddressSource;
 use crate::faroe::client_limits::with_client;
 use crate::faroe::Faroe;
@@ -28,12 +22,20 @@ use crate::storage::Storage;
 /// Requests with larger bodies are answered 413.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
+/// What overloaded clients are asked to wait before retrying, in seconds.
+pub const RETRY_AFTER_SECONDS: &str = "1";
+
 /// What the routes need.
 #[derive(Clone)]
 pub struct HttpState {
     pub faroe: Arc<Faroe>,
     pub storage: Arc<dyn Storage>,
     pub enable_reset: bool,
+    /// The whole body must arrive within this after the head: 408 otherwise.
+    pub body_timeout: Duration,
+    pub hashing_queue: HashingQueue,
+    /// Cancelled at shutdown: bodies still arriving are not waited for.
+    pub shutdown: CancellationToken,
     /// Where a request's client address comes from, for per-client rate limits.
     pub client_ip_source: Arc<ClientAddressSource>,
 }
@@ -77,6 +79,27 @@ fn empty(status: StatusCode) -> Response {
     (status, Body::empty()).into_response()
 }
 
+/// An answer after which the connection is closed: the request may be partly unread.
+fn closing(status: StatusCode) -> Response {
+    let mut response = empty(status);
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+fn overloaded() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECONDS),
+        )],
+        Body::empty(),
+    )
+        .into_response()
+}
+
 fn json(body: impl Into<Body>) -> Response {
     (
         StatusCode::OK,
@@ -92,6 +115,9 @@ fn json(body: impl Into<Body>) -> Response {
 /// One handler for every request: routing is an exact match on method and path, as
 /// the protocol defines it (no path normalisation, query ignored).
 async fn dispatch(State(state): State<HttpState>, request: Request) -> Response {
+    if let Some(refused) = refuse_framing(request.headers()) {
+        return refused;
+    }
     let method = request.method().clone();
     if method == Method::OPTIONS {
         return empty(StatusCode::NO_CONTENT);
@@ -104,20 +130,56 @@ async fn dispatch(State(state): State<HttpState>, request: Request) -> Response 
     }
 }
 
+/// Refuses what cannot be read safely, before any of the body is: a transfer coding
+/// other than plain `chunked` (RFC 9112: 501) and a declared length over the limit (413).
+fn refuse_framing(headers: &HeaderMap) -> Option<Response> {
+    let mut codings = headers.get_all(header::TRANSFER_ENCODING).iter();
+    if let Some(first) = codings.next() {
+        let plain_chunked = first
+            .to_str()
+            .is_ok_and(|coding| coding.trim().eq_ignore_ascii_case("chunked"));
+        if !plain_chunked || codings.next().is_some() {
+            return Some(closing(StatusCode::NOT_IMPLEMENTED));
+        }
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    match declared {
+        Some(length) if length > BODY_LIMIT_BYTES as u64 => {
+            Some(closing(StatusCode::PAYLOAD_TOO_LARGE))
+        }
+        _ => None,
+    }
+}
+
 async fn invoke(state: &HttpState, request: Request) -> Response {
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .and_then(|ConnectInfo(peer)| state.client_ip_source.client_of(*peer, request.headers()));
-    let body = match Bytes::from_request(request, &()).await {
-        Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return empty(StatusCode::PAYLOAD_TOO_LARGE)
-        }
-        Err(rejection) => {
-            tracing::debug!(error = %rejection.body_text(), "cannot read the request body");
-            return empty(StatusCode::BAD_REQUEST);
-        }
+    let read = tokio::time::timeout(state.body_timeout, Bytes::from_request(request, &()));
+    let body = tokio::select! {
+        read = read => match read {
+            Ok(Ok(body)) => body,
+            Ok(Err(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return closing(StatusCode::PAYLOAD_TOO_LARGE)
+            }
+            Ok(Err(rejection)) => {
+                tracing::debug!(error = %rejection.body_text(), "cannot read the request body");
+                return closing(StatusCode::BAD_REQUEST);
+            }
+            Err(_) => {
+                tracing::debug!("request body timed out");
+                return closing(StatusCode::REQUEST_TIMEOUT);
+            }
+        },
+        () = state.shutdown.cancelled() => return closing(StatusCode::SERVICE_UNAVAILABLE),
+    };
+    let Ok(_place) = state.hashing_queue.admit(&body) else {
+        tracing::warn!("hashing queue full: password action answered 503");
+        return overloaded();
     };
     match with_client(client, state.faroe.invoke(&body)).await {
         Ok(result) => json(result),
