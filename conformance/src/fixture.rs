@@ -344,7 +344,7 @@ mod tests {
         for bad in [
             r#", "profiles": {"faroe-v0.5.1": "ok"}"#,
             r#", "difference": 7, "profiles": {"faroe-v9": "ok"}"#,
-            r#", "difference": 21, "profiles": {"faroe-v0.5.1": "ok"}"#,
+            r#", "difference": 29, "profiles": {"faroe-v0.5.1": "ok"}"#,
             r#", "difference": 7, "profiles": {"ours": "ok"}"#,
         ] {
             assert!(invoke(bad).check_profiles().is_err(), "{bad}");
