@@ -136,23 +136,7 @@ async fn concurrent_complete_user_email_address_update_changes_the_address_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_complete_user_password_update_changes_the_password_once() {
     let h = Harness::new();
-    let (user, session) = signed_in(&h, "ann@example.com").await;
-    let created = h
-        .ok(
-            "create_user_password_update",
-            json!({ "session_token": session }),
-        )
-        .await;
-    let update = token(&created, "user_password_update_token");
-    let args = json!({ "session_token": session, "user_password_update_token": update });
-    let mut with_password = args.clone();
-    with_password["password"] = json!(PASSWORD);
-    h.ok("verify_user_password_update_user_password", with_password)
-        .await;
-    let mut with_new = args.clone();
-    with_new["password"] = json!(NEW_PASSWORD);
-    h.ok("set_user_password_update_new_password", with_new)
-        .await;
+    let (user, _, _, args) = ready_password_update(&h).await;
     let before = h.emails.sent().len();
     let (h, outcomes) = race(h, "complete_user_password_update", args).await;
     exactly_one_won(&outcomes, "invalid_password_update_token");
@@ -285,9 +269,9 @@ async fn a_reset_whose_sign_out_fails_changes_nothing_and_can_be_retried() {
 }
 
 /// A signed-in user with a second session and a password update ready to complete;
-/// returns both sessions and the update's arguments (from the first session).
-async fn ready_password_update(h: &Harness) -> (String, String, Value) {
-    let (_, session) = signed_in(h, "ann@example.com").await;
+/// returns the user, both sessions and the update's arguments (from the first session).
+async fn ready_password_update(h: &Harness) -> (User, String, String, Value) {
+    let (user, session) = signed_in(h, "ann@example.com").await;
     let other = another_session(h, "ann@example.com", PASSWORD).await;
     let created = h
         .ok(
@@ -305,13 +289,13 @@ async fn ready_password_update(h: &Harness) -> (String, String, Value) {
     with_new["password"] = json!(NEW_PASSWORD);
     h.ok("set_user_password_update_new_password", with_new)
         .await;
-    (session, other, args)
+    (user, session, other, args)
 }
 
 #[tokio::test]
 async fn a_password_update_keeps_sessions_by_default() {
     let h = Harness::new();
-    let (session, other, args) = ready_password_update(&h).await;
+    let (_, session, other, args) = ready_password_update(&h).await;
     h.ok("complete_user_password_update", args).await;
     assert!(session_is_valid(&h, &session).await);
     assert!(session_is_valid(&h, &other).await);
@@ -323,7 +307,7 @@ async fn a_password_update_signs_out_every_session_when_configured() {
         revoke_sessions_on_password_update: true,
         ..SessionConfig::default()
     });
-    let (session, other, args) = ready_password_update(&h).await;
+    let (_, session, other, args) = ready_password_update(&h).await;
     h.ok("complete_user_password_update", args).await;
     assert!(!session_is_valid(&h, &session).await);
     assert!(!session_is_valid(&h, &other).await);
