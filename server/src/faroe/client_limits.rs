@@ -80,6 +80,12 @@ const CLIENT_ATTEMPTS: &str = "tiauth.client_attempts.";
 const BACKSTOP: &str = "tiauth.backstop.";
 const CREATIONS: &str = "tiauth.creations.";
 
+/// The key of the (user or address, client) pair's bucket: one key for the check and
+/// the take of an attempt.
+fn pair_key(bucket: Bucket, subject: &str, client: &str) -> String {
+    format!("{PAIR}{}|{client}", bucket.storage_key(subject))
+}
+
 impl Faroe {
     /// The client of this request, when per-client limits are on and it is known.
     fn limited_client(&self) -> Option<(ClientLimits, String)> {
@@ -94,8 +100,13 @@ impl Faroe {
         match self.limited_client() {
             None => rate_limit::check(storage, bucket, subject, now).await,
             Some((_, client)) => {
-                let pair = format!("{PAIR}{}|{client}", bucket.storage_key(subject));
-                rate_limit::check_key(storage, &pair, bucket.limit(), now).await
+                rate_limit::check_key(
+                    storage,
+                    &pair_key(bucket, subject, &client),
+                    bucket.limit(),
+                    now,
+                )
+                .await
             }
         }
     }
@@ -108,15 +119,14 @@ impl Faroe {
         let Some((limits, client)) = self.limited_client() else {
             return rate_limit::take(storage, bucket, subject, now).await;
         };
-        let subject_key = bucket.storage_key(subject);
         let buckets = [
-            (format!("{PAIR}{subject_key}|{client}"), bucket.limit()),
+            (pair_key(bucket, subject, &client), bucket.limit()),
             (
                 format!("{CLIENT_ATTEMPTS}{client}"),
                 limits.attempts_per_client,
             ),
             (
-                format!("{BACKSTOP}{subject_key}"),
+                format!("{BACKSTOP}{}", bucket.storage_key(subject)),
                 limits.attempts_per_subject,
             ),
         ];
