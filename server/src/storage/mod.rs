@@ -11,6 +11,7 @@
 mod memory;
 pub mod open;
 mod postgres;
+mod postgres_tls;
 mod purge;
 mod redis;
 mod sqlite;

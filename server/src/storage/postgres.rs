@@ -13,6 +13,8 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, R
 use tokio::time::{timeout_at, Instant};
 use tokio_postgres::NoTls;
 
+use super::postgres_tls::{connector, Encryption, PostgresTarget};
+
 use super::{Entry, Storage, StorageError, StorageSettings, StorageUrl};
 use crate::faroe::clock::Timestamp;
 
@@ -100,20 +102,28 @@ impl PostgresStorage {
             return Err(StorageError::Failure("not a PostgreSQL URL".into()));
         };
         let describe = format!("PostgreSQL at {}", settings.url);
-        let mut pg_config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StorageError::failure(format!("invalid URL for {describe}"), e))?;
+        let PostgresTarget {
+            config: mut pg_config,
+            encryption,
+        } = PostgresTarget::parse(url).map_err(|e| {
+            StorageError::Failure(format!("invalid URL for {describe}: {e}").into())
+        })?;
         pg_config.connect_timeout(settings.timeout);
         if pg_config.get_application_name().is_none() {
             pg_config.application_name("tiauth");
         }
-        let manager = Manager::from_config(
-            pg_config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let recycling = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match &encryption {
+            Encryption::Plain => Manager::from_config(pg_config, NoTls, recycling),
+            Encryption::Tls { roots, check_host } => {
+                let tls = connector(roots.as_ref(), *check_host).map_err(|e| {
+                    StorageError::Failure(format!("TLS for {describe}: {e}").into())
+                })?;
+                Manager::from_config(pg_config, tls, recycling)
+            }
+        };
         let pool = Pool::builder(manager)
             .max_size(settings.pool_size.max(1))
             .runtime(Runtime::Tokio1)
@@ -330,4 +340,136 @@ mod contract {
     use crate::storage::contract::{postgres, postgres_outage};
 
     crate::storage_contract_tests!(postgres, outage: postgres_outage);
+}
+
+/// TLS against the test server, when it offers TLS (Debian's PostgreSQL does, with a
+/// self-signed certificate for `localhost`).
+#[cfg(test)]
+mod tls {
+    use std::io::Write as _;
+    use std::time::Duration;
+
+    use super::super::postgres_tls::{connector, Encryption, PostgresTarget};
+    use super::PostgresStorage;
+    use crate::faroe::clock::Timestamp;
+    use crate::storage::testing::{fresh_namespace, service_url, POSTGRES_URL_VARIABLE};
+    use crate::storage::{Storage, StorageSettings, StorageUrl};
+
+    /// The server's certificate file, or `None` (with a skip line) when it has no TLS.
+    async fn server_certificate(url: &str) -> Option<String> {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("the test PostgreSQL server is reachable");
+        tokio::spawn(connection);
+        let ssl: String = client.query_one("SHOW ssl", &[]).await.expect("ssl").get(0);
+        let file: String = client
+            .query_one("SHOW ssl_cert_file", &[])
+            .await
+            .expect("ssl_cert_file")
+            .get(0);
+        if ssl != "on" || std::fs::metadata(&file).is_err() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED PostgreSQL TLS: the test server has no TLS, or its certificate \
+                 {file} is not readable here"
+            );
+            return None;
+        }
+        Some(file)
+    }
+
+    /// `url` with host `host` and the TLS parameters appended.
+    fn with_tls(url: &str, host: &str, tls: &str) -> String {
+        let mut parsed = reqwest::Url::parse(url).expect("a service URL");
+        parsed.set_host(Some(host)).expect("host");
+        let joiner = if parsed.query().is_some() { '&' } else { '?' };
+        format!("{parsed}{joiner}{tls}")
+    }
+
+    async fn encrypted(url: &str) -> Result<bool, String> {
+        let target = PostgresTarget::parse(url)?;
+        let Encryption::Tls { roots, check_host } = target.encryption else {
+            return Err("plain".to_owned());
+        };
+        let tls = connector(roots.as_ref(), check_host)?;
+        let (client, connection) = target.config.connect(tls).await.map_err(|e| {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                text.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            text
+        })?;
+        tokio::spawn(connection);
+        let row = client
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(row.get(0))
+    }
+
+    #[tokio::test]
+    async fn verified_tls_connects_encrypted_and_a_wrong_name_is_refused() {
+        let Some(url) = service_url(POSTGRES_URL_VARIABLE, "PostgreSQL TLS") else {
+            return;
+        };
+        let Some(certificate) = server_certificate(&url).await else {
+            return;
+        };
+        let root = format!("sslrootcert={certificate}");
+        let chain_only = with_tls(&url, "127.0.0.1", &format!("sslmode=verify-ca&{root}"));
+        assert_eq!(encrypted(&chain_only).await, Ok(true));
+
+        // The certificate names `localhost`: verify-full accepts that name and refuses
+        // the address, which verify-ca let through.
+        let full_by_name = with_tls(&url, "localhost", &format!("sslmode=verify-full&{root}"));
+        assert_eq!(encrypted(&full_by_name).await, Ok(true));
+        let full_by_address = with_tls(&url, "127.0.0.1", &format!("sslmode=verify-full&{root}"));
+        let refused = encrypted(&full_by_address).await.expect_err("wrong name");
+        assert!(refused.contains("not valid for name"), "{refused}");
+
+        // The storage engine itself works over the verified link.
+        let namespace = fresh_namespace();
+        let settings = StorageSettings {
+            namespace,
+            timeout: Duration::from_secs(5),
+            ..StorageSettings::new(StorageUrl::parse(&chain_only).expect("valid URL"))
+        };
+        let storage = PostgresStorage::open(&settings)
+            .await
+            .expect("opened over TLS");
+        let expires = Timestamp::from_unix_seconds(4_000_000_000);
+        storage.add("k", b"v", expires).await.expect("added");
+        let entry = storage.get("k").await.expect("read back");
+        storage.drop_namespace().await.expect("dropped");
+        assert_eq!(entry.value, b"v");
+    }
+
+    #[tokio::test]
+    async fn an_untrusted_certificate_is_refused() {
+        let Some(url) = service_url(POSTGRES_URL_VARIABLE, "PostgreSQL TLS") else {
+            return;
+        };
+        if server_certificate(&url).await.is_none() {
+            return;
+        }
+        // A root that did not sign the server's certificate.
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let stranger = folder.path().join("stranger.pem");
+        std::fs::write(&stranger, STRANGER_ROOT).expect("written");
+        let url = with_tls(
+            &url,
+            "127.0.0.1",
+            &format!("sslmode=require&sslrootcert={}", stranger.display()),
+        );
+        let refused = encrypted(&url).await.expect_err("untrusted");
+        assert!(refused.contains("UnknownIssuer"), "{refused}");
+    }
+
+    /// A self-signed root made for this test only (`CN=tiauth test stranger`).
+    const STRANGER_ROOT: &str = include_str!("testdata/stranger-root.pem");
 }

@@ -49,17 +49,8 @@ impl StorageUrl {
                 Ok(StorageUrl::Sqlite(PathBuf::from(path)))
             }
             Some("postgres" | "postgresql") => {
-                let config = value
-                    .parse::<tokio_postgres::Config>()
+                super::postgres_tls::PostgresTarget::parse(value)
                     .map_err(|e| error(format!("not a PostgreSQL connection URL ({e})")))?;
-                // Connections are plain TCP; refuse a URL that demands TLS rather than
-                // fail on every connection later.
-                if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-                    return Err(error(
-                        "sslmode=require asks for TLS, which tiauth's PostgreSQL client does \
-                         not offer; use sslmode=disable or prefer (e.g. over a private network)",
-                    ));
-                }
                 Ok(StorageUrl::Postgres(value.to_owned()))
             }
             Some("redis" | "rediss") => {
@@ -153,6 +144,10 @@ mod tests {
                 "postgresql://u:p@db.example:6543/auth?sslmode=disable",
                 "postgres",
             ),
+            (
+                "postgres://db.example/auth?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+                "postgres",
+            ),
             ("redis://127.0.0.1:6379/0", "redis"),
             ("rediss://:secret@cache.example:6380/2", "redis"),
         ];
@@ -176,7 +171,7 @@ mod tests {
             "mysql://root@localhost/db",
             "postgres://u:p@host:notaport/db",
             "redis://h:99999999/0",
-            "postgres://db/auth?sslmode=require",
+            "postgres://db/auth?sslmode=allow",
             "sqlite:",
         ] {
             assert!(StorageUrl::parse(value).is_err(), "{value} was accepted");
