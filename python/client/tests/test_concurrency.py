@@ -125,7 +125,9 @@ def test_a_pool_capped_below_fifty_cannot_gather_them(impatient_server: Gatherin
         result.status_code if isinstance(result, ActionInvocationHTTPError) else None for result in results
     ]
     assert statuses == [503] * CALLS
-    assert impatient_server.most_waiting == 10
+    # At most the cap: how many of the ten arrive within the short wait depends
+    # on the machine's load.
+    assert 1 <= impatient_server.most_waiting <= 10
 
 
 @pytest.mark.parametrize(
