@@ -3,7 +3,10 @@
 A local HTTP server answers every action after DELAY ms (threads, so it serves
 any number at once). For each async transport it times one call, then N calls
 with asyncio.gather, and prints the ratio: about 1 means the calls overlapped
-fully, N means they ran one after another.
+fully, N means they ran one after another. The first row is the floor of this
+machine in the same run: a minimal keep-alive client on bare asyncio streams,
+with next to no work per call; the gap to it is the transport's own CPU time
+per call (multiplied by the calls, on a machine short of CPU).
 
     python python/bench/async_client_concurrency.py [--calls 50] [--delay-ms 200]
 
@@ -17,11 +20,14 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import re
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Type
+from typing import Any, List, Tuple, Type
 
 from tiauth_faroe.client import AsyncClient, HttpAsyncClient
+from tiauth_faroe.client.http import decode_answer, encode_action_invocation
+from tiauth_faroe.client.models import JSONValue
 from tiauth_faroe.client.httpx_clients import HttpxAsyncClient
 
 ANSWER = json.dumps({"ok": False, "action_invocation_id": "x" * 24, "error_code": "invalid_session_token"}).encode()
@@ -51,19 +57,45 @@ def slow_server(delay: float) -> ThreadingHTTPServer:
     return Server(("127.0.0.1", 0), Handler)
 
 
-async def timed(client: AsyncClient, calls: int) -> float:
-    started = time.perf_counter()
+class StreamsAsyncClient(AsyncClient):
+    """The floor: HTTP/1.1 on kept-alive asyncio streams, nothing else."""
+
+    def __init__(self, url: str) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self.address = (host, int(port))
+        self.idle: List[Tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def send_action_invocation_request(self, _body: JSONValue) -> JSONValue:
+        reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection(*self.address)
+        body = encode_action_invocation(_body)
+        writer.write(b"POST / HTTP/1.1\r\nHost: bench\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        head = await reader.readuntil(b"\r\n\r\n")
+        match = re.search(rb"(?i)content-length: *([0-9]+)", head)
+        answer = await reader.readexactly(int(match.group(1)) if match else 0)
+        self.idle.append((reader, writer))
+        return decode_answer(int(head.split(b" ")[1]), answer)
+
+    async def aclose(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
+async def timed(client: AsyncClient, calls: int) -> Tuple[float, float]:
+    """Wall time of ``calls`` concurrent calls, and this process's CPU time per call."""
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(client.get_session("t") for _ in range(calls)))
-    return time.perf_counter() - started
+    return time.perf_counter() - started, (time.process_time() - cpu) / calls
 
 
-async def measure(cls: Type[AsyncClient], url: str, calls: int) -> tuple[float, float]:
+async def measure(cls: Type[AsyncClient], url: str, calls: int) -> Tuple[float, float, float]:
     client = cls(url)  # type: ignore[call-arg]
     try:
         await timed(client, calls)  # warm-up: connect (and start threads)
-        return await timed(client, 1), await timed(client, calls)
+        one, _ = await timed(client, 1)
+        many, cpu_per_call = await timed(client, calls)
+        return one, many, cpu_per_call
     finally:
-        if isinstance(client, HttpxAsyncClient):
+        if isinstance(client, (HttpxAsyncClient, StreamsAsyncClient)):
             await client.aclose()
 
 
@@ -85,10 +117,15 @@ def main() -> None:
     server.start()
     url = f"http://127.0.0.1:{ports.get(timeout=30)}"
     print(f"{args.calls} concurrent get_session calls, server delay {args.delay_ms:g} ms")
-    print(f"{'transport':<18}{'1 call s':>10}{f'{args.calls} calls s':>12}{'ratio':>8}")
-    for name, cls in (("urllib (threads)", HttpAsyncClient), ("httpx (pooled)", HttpxAsyncClient)):
-        one, many = asyncio.run(measure(cls, url, args.calls))
-        print(f"{name:<18}{one:>10.3f}{many:>12.3f}{many / one:>8.2f}")
+    print(f"{'transport':<24}{'1 call s':>10}{f'{args.calls} calls s':>12}{'ratio':>8}{'client CPU ms/call':>20}")
+    transports: List[Tuple[str, Type[AsyncClient]]] = [
+        ("asyncio streams (floor)", StreamsAsyncClient),
+        ("urllib (threads)", HttpAsyncClient),
+        ("httpx (pooled)", HttpxAsyncClient),
+    ]
+    for name, cls in transports:
+        one, many, cpu = asyncio.run(measure(cls, url, args.calls))
+        print(f"{name:<24}{one:>10.3f}{many:>12.3f}{many / one:>8.2f}{cpu * 1000:>20.2f}")
     server.terminate()
     server.join()
 

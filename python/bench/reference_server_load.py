@@ -10,10 +10,14 @@ on this machine, which the get_session figures are given against; the same
 get_session load with the Rust mock-backend as user server (when its binary is
 next to tiauth's, or MOCK_BACKEND_BIN) is the baseline of a fast user server.
 
-    python python/bench/reference_server_load.py [--concurrency 64] [--seconds 10]
+    python python/bench/reference_server_load.py [--concurrency 64] [--seconds 10] [--wrk]
 
-tiauth is TIAUTH_BIN (default: target/debug/tiauth; a release build gives higher
-figures). It is a benchmark, not a test: it prints figures and asserts nothing.
+tiauth is TIAUTH_BIN (default: target/debug/tiauth; a release build,
+``cargo build --release -p tiauth-faroe``, gives higher figures). With --wrk the
+load comes from wrk (one thread per core, CONCURRENCY connections) instead of
+this process's asyncio clients, which leaves more of a small machine's CPU to the
+servers; a get_session answer without ``"ok":true`` counts as an error either way.
+It is a benchmark, not a test: it prints figures and asserts nothing.
 """
 
 from __future__ import annotations
@@ -142,8 +146,52 @@ def run_load(port: int, request: bytes, expect: bytes, concurrency: int, seconds
             "errors": sum(errors.values()), "error_kinds": errors}  # type: ignore[dict-item]
 
 
+WRK_SCRIPT = """
+wrk.method = "%(method)s"
+wrk.body = %(body)s
+wrk.headers["Content-Type"] = "application/json"
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0 end
+function response(status, headers, body)
+  if status ~= 200 or not string.find(body, %(expect)s, 1, true) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("bad") end
+  io.write(string.format("RESULT %%d %%f %%f %%f %%f %%d %%d %%d %%d %%d\\n",
+    summary.requests, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, summary.duration / 1e6, summary.errors.connect, summary.errors.read,
+    summary.errors.write, summary.errors.timeout, total))
+end
+"""
+
+
+def lua_string(text: bytes) -> str:
+    return '"' + "".join(f"\\{byte:03d}" for byte in text) + '"'
+
+
+def run_wrk(port: int, path: str, body: Optional[bytes], expect: bytes, concurrency: int,
+            seconds: float, work: Path) -> Dict[str, float]:
+    script = work / "bench.lua"
+    script.write_text(WRK_SCRIPT % {"method": "POST" if body is not None else "GET",
+                                    "body": lua_string(body) if body is not None else "nil",
+                                    "expect": lua_string(expect)})
+    output = subprocess.run(
+        ["wrk", "-t", str(os.cpu_count() or 1), "-c", str(concurrency), "-d", f"{max(1, round(seconds))}s",
+         "--timeout", "5s", "-s", str(script), f"http://127.0.0.1:{port}{path}"],
+        capture_output=True, text=True, check=True).stdout
+    fields = next(line for line in output.splitlines() if line.startswith("RESULT ")).split()[1:]
+    requests, p50, p99, most, duration = (float(field) for field in fields[:5])
+    connect, read, write, timeout, bad = (int(field) for field in fields[5:])
+    kinds = {name: count for name, count in (("connect", connect), ("read", read), ("write", write),
+                                             ("timeout", timeout), ("bad answer", bad)) if count}
+    return {"requests": requests, "rate": requests / duration, "p50": p50, "p99": p99, "max": most,
+            "errors": connect + read + write + timeout + bad, "error_kinds": kinds}  # type: ignore[dict-item]
+
+
 def measure(user_server: List[str], binary: Path, work: Path, concurrency: int,
-            seconds: float, with_ceiling: bool) -> Dict[str, Dict[str, float]]:
+            seconds: float, with_ceiling: bool, wrk: bool = False) -> Dict[str, Dict[str, float]]:
     """The rows measured against one tiauth + user server pair."""
     server, user_port = start_user_server(user_server)
     tiauth, auth_port = start_tiauth(binary, user_port, work / f"tiauth-{user_port}.sqlite")
@@ -154,12 +202,19 @@ def measure(user_server: List[str], binary: Path, work: Path, concurrency: int,
         get_session = (b"POST / HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
                        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
         warm_up = min(1.0, seconds / 5)
+
+        def load(request: bytes, path: str, body: Optional[bytes], expect: bytes,
+                 duration: float) -> Dict[str, float]:
+            if wrk:
+                return run_wrk(auth_port, path, body, expect, concurrency, duration, work)
+            return run_load(auth_port, request, expect, concurrency, duration)
+
         if with_ceiling:
             alive = b"GET /alive HTTP/1.1\r\nHost: bench\r\n\r\n"
-            run_load(auth_port, alive, b"", concurrency, warm_up)
-            rows["alive"] = run_load(auth_port, alive, b"", concurrency, seconds)
-        run_load(auth_port, get_session, b'"ok":true', concurrency, warm_up)
-        rows["get_session"] = run_load(auth_port, get_session, b'"ok":true', concurrency, seconds)
+            load(alive, "/alive", None, b"", warm_up)
+            rows["alive"] = load(alive, "/alive", None, b"", seconds)
+        load(get_session, "/", body, b'"ok":true', warm_up)
+        rows["get_session"] = load(get_session, "/", body, b'"ok":true', seconds)
     finally:
         for process in (tiauth, server):
             process.terminate()
@@ -171,19 +226,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--wrk", action="store_true", help="generate the load with wrk")
     args = parser.parse_args()
     binary = Path(os.environ.get("TIAUTH_BIN", REPOSITORY / "target" / "debug" / "tiauth"))
     mock = Path(os.environ.get("MOCK_BACKEND_BIN", binary.parent / "mock-backend"))
-    print(f"tiauth {binary} | concurrency {args.concurrency}, {args.seconds:g} s per row")
+    print(f"tiauth {binary} | concurrency {args.concurrency}, {args.seconds:g} s per row, "
+          f"load from {'wrk' if args.wrk else 'asyncio clients'}")
     table = []
     with tempfile.TemporaryDirectory() as work:
         reference = measure([sys.executable, "-m", "tiauth_faroe.sync_reference_server", "--quiet"],
-                            binary, Path(work), args.concurrency, args.seconds, with_ceiling=True)
+                            binary, Path(work), args.concurrency, args.seconds, with_ceiling=True,
+                            wrk=args.wrk)
         table.append(("GET /alive (ceiling)", reference["alive"]))
         table.append(("get_session, reference server", reference["get_session"]))
         if mock.is_file():
             baseline = measure([str(mock)], binary, Path(work), args.concurrency, args.seconds,
-                               with_ceiling=False)
+                               with_ceiling=False, wrk=args.wrk)
             table.append(("get_session, Rust mock-backend", baseline["get_session"]))
     ceiling = table[0][1]["rate"]
     print(f"{'row':<34}{'req/s':>9}{'vs alive':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'conn. errors':>14}")

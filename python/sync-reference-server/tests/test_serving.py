@@ -98,25 +98,56 @@ def test_help_says_tests_and_development_only(capsys: pytest.CaptureFixture[str]
     assert "--allow-remote" in text
 
 
-def test_concurrent_connections_each_get_answers(srv: Running) -> None:
+CLIENTS = 64
+#: Bounds the wait for the other clients at each step; never reached when all connect.
+GATHER_TIMEOUT_SECONDS = 30.0
+
+
+def test_64_clients_connected_at_once_see_no_connection_error(srv: Running) -> None:
+    # All 64 connect at the same moment (a burst the old backlog of 5 dropped),
+    # are connected together, then each sends 10 get_user calls on its kept-alive
+    # connection, every one a read of the shared SQLite database from its own thread.
+    status, body = srv.invoke("create_user", email_address="load@example.com",
+                              password_hash="aGFzaA==", password_hash_algorithm_id="alg",
+                              password_salt="c2FsdA==")
+    assert status == 200 and body["ok"] is True, body
+    user_id = body["values"]["user"]["id"]
+    request = json.dumps({"action": "get_user", "arguments": {"user_id": user_id}})
+    gather = threading.Barrier(CLIENTS, timeout=GATHER_TIMEOUT_SECONDS)
     failures: list[BaseException] = []
+    answered: list[int] = []
+    lock = threading.Lock()
 
     def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=GATHER_TIMEOUT_SECONDS)
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
-            for _ in range(5):
-                connection.request("GET", "/health")
-                assert connection.getresponse().read() == b'{"status":"ok"}'
-            connection.close()
+            gather.wait()
+            connection.connect()
+            gather.wait()  # all 64 connections are open now
+            ports = set()
+            for _ in range(10):
+                connection.request("POST", "/invoke", body=request,
+                                   headers={"Content-Type": "application/json"})
+                response = connection.getresponse()
+                answer = json.loads(response.read())
+                assert response.status == 200 and answer["values"]["user"]["id"] == user_id, answer
+                ports.add(connection.sock.getsockname()[1])
+            assert len(ports) == 1  # one connection throughout
+            with lock:
+                answered.append(10)
         except BaseException as error:  # collected, asserted below
-            failures.append(error)
+            with lock:
+                failures.append(error)
+        finally:
+            connection.close()
 
-    threads = [threading.Thread(target=client) for _ in range(64)]
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert failures == []
+    assert sum(answered) == CLIENTS * 10
 
 
 class _RecordingRaw(io.RawIOBase):
