@@ -58,7 +58,7 @@ fn main() -> ExitCode {
             &loaded.config,
         ));
     }
-    tiauth_faroe::logging::init(&loaded.config.log_filter);
+    tiauth_faroe::logging::init(&loaded.config.log_filter, loaded.config.log_format);
     if let EnvFileStatus::DefaultMissing(path) = &loaded.env_file {
         tracing::info!(path = %path.display(), "no env file; using the environment and defaults");
     }

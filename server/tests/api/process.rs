@@ -59,6 +59,7 @@ fn help_explains_every_flag_and_variable() {
             "--user-server-port",
             "--private-host",
             "--command-port",
+            "--admin-addr",
             "--host",
             "--port",
             "--db-path",
