@@ -1,0 +1,47 @@
+//! `FAROE_LOG_FORMAT=json`: every line is a JSON object, and the line explaining an
+//! internal error carries the invocation id the client was answered with.
+
+use mock_backend::{Fault, FaultTarget, UserActionName};
+use serde_json::{json, Value};
+
+use crate::common::running::temp_dir;
+use crate::support::{invoke, start, user_server};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_lines_parse_and_name_the_invocation_of_an_internal_error() {
+    let backend = user_server().await;
+    let dir = temp_dir();
+    let mut server = start(
+        dir.path(),
+        backend.addr().port(),
+        &[("FAROE_LOG_FORMAT", "json"), ("FAROE_LOG", "info")],
+    );
+    backend.set_fault(
+        FaultTarget::UserAction(UserActionName::GetUserByEmailAddress),
+        Fault::MalformedJson,
+    );
+    let answer = invoke(
+        &server.public,
+        "create_signin",
+        json!({ "user_email_address": "ann@example.com" }),
+    )
+    .await;
+    assert_eq!(answer["error_code"], "internal_error", "{answer}");
+    let id = answer["action_invocation_id"]
+        .as_str()
+        .expect("invocation id");
+
+    let line = server.process.wait_for(id);
+    let parsed: Value = serde_json::from_str(&line).expect("the line is JSON");
+    assert_eq!(parsed["level"], "ERROR", "{line}");
+    assert_eq!(parsed["fields"]["message"], "internal_error", "{line}");
+    assert_eq!(parsed["fields"]["action_invocation_id"], id, "{line}");
+    assert_eq!(parsed["fields"]["action"], "create_signin", "{line}");
+    assert!(parsed["timestamp"].is_string(), "{line}");
+    assert!(parsed["target"].is_string(), "{line}");
+    assert!(!line.contains("ann@example.com"), "{line}");
+    for line in server.process.lines_so_far() {
+        let parsed: Value = serde_json::from_str(line).expect("every line is JSON");
+        assert!(parsed["fields"]["message"].is_string(), "{line}");
+    }
+}
