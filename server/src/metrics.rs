@@ -62,18 +62,60 @@ pub fn install() -> Result<PrometheusHandle, InstallError> {
         .build_recorder();
     let handle = recorder.handle();
     metrics::set_global_recorder(recorder).map_err(|error| InstallError(error.to_string()))?;
+    describe();
     metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     *installed = Some(handle.clone());
     Ok(handle)
 }
 
-/// Whether a recorder is installed: decorators that only feed metrics are left out
-/// without one.
-pub fn enabled() -> bool {
-    INSTALLED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .is_some()
+/// The `# HELP` line of every metric.
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_gauge!(BUILD_INFO, "The running build (always 1).");
+    describe_counter!(ACTIONS, "Action invocations by action and outcome.");
+    describe_histogram!(ACTION_DURATION, Unit::Seconds, "Time to run an action.");
+    describe_counter!(HTTP_REQUESTS, "Public requests by route and status.");
+    describe_gauge!(HTTP_OPEN_CONNECTIONS, "Open connections by listener.");
+    describe_counter!(HTTP_REJECTED_BODIES, "Requests whose body was refused.");
+    describe_gauge!(HASHING_IN_FLIGHT, "Argon2id hashes running now.");
+    describe_histogram!(
+        HASHING_QUEUE_WAIT,
+        Unit::Seconds,
+        "Wait for a hashing slot."
+    );
+    describe_histogram!(HASH_DURATION, Unit::Seconds, "One hash or verification.");
+    describe_counter!(
+        USER_SERVER_CALLS,
+        "User-server calls by user action and result."
+    );
+    describe_histogram!(
+        USER_SERVER_CALL_DURATION,
+        Unit::Seconds,
+        "Time of a user-server call."
+    );
+    describe_counter!(EMAIL_DELIVERIES, "E-mails handed to the user server.");
+    describe_counter!(STORAGE_OPERATIONS, "Storage calls by operation and result.");
+    describe_histogram!(
+        STORAGE_OPERATION_DURATION,
+        Unit::Seconds,
+        "Time of a storage call."
+    );
+    describe_counter!(STORAGE_PURGED_ROWS, "Expired entries removed by the purge.");
+    describe_counter!(
+        BREACHED_PASSWORD_CHECKS,
+        "Breached-password lookups by result."
+    );
+    describe_histogram!(
+        BREACHED_PASSWORD_CHECK_DURATION,
+        Unit::Seconds,
+        "Time of a breached-password lookup."
+    );
+    describe_counter!(
+        RATE_LIMIT_REFUSALS,
+        "Attempts refused by a rate limit, by bucket."
+    );
+    describe_counter!(SESSIONS_CREATED, "Sessions created.");
+    describe_counter!(SESSIONS_DELETED, "Sessions deleted.");
 }
 
 /// Seconds since `start`, for a histogram.

@@ -19,6 +19,22 @@ fn action(name: &'static str, outcome: &'static str) -> [(&'static str, &'static
     [("action", name), ("outcome", outcome)]
 }
 
+/// Each of `names` ran once between the scrapes, successfully.
+fn each_ran_once(before: &Scrape, after: &Scrape, names: &[&'static str]) {
+    for &name in names {
+        let labels = action(name, "ok");
+        let counted = moved(before, after, "tiauth_actions_total", &labels);
+        assert_eq!(counted, 1.0, "{name}");
+        let timed = moved(
+            before,
+            after,
+            "tiauth_action_duration_seconds",
+            &[("action", name)],
+        );
+        assert_eq!(timed, 1.0, "{name}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counters_move_by_exactly_the_expected_amounts() {
     let backend = user_server().await;
@@ -58,29 +74,16 @@ async fn counters_move_by_exactly_the_expected_amounts() {
         assert_eq!(answer["ok"], true, "{name}: {answer}");
     }
     let after = scrape(admin).await;
-    for name in [
-        "create_signup",
-        "verify_signup_email_address_verification_code",
-        "set_signup_password",
-        "complete_signup",
-    ] {
-        let labels = action(name, "ok");
-        assert_eq!(
-            moved(&before, &after, "tiauth_actions_total", &labels),
-            1.0,
-            "{name}"
-        );
-        assert_eq!(
-            moved(
-                &before,
-                &after,
-                "tiauth_action_duration_seconds",
-                &[("action", name)]
-            ),
-            1.0,
-            "{name}"
-        );
-    }
+    each_ran_once(
+        &before,
+        &after,
+        &[
+            "create_signup",
+            "verify_signup_email_address_verification_code",
+            "set_signup_password",
+            "complete_signup",
+        ],
+    );
     let requests = [("route", "action"), ("status", "200")];
     assert_eq!(
         moved(&before, &after, "tiauth_http_requests_total", &requests),
@@ -142,18 +145,15 @@ async fn counters_move_by_exactly_the_expected_amounts() {
     let answer = invoke(public, "complete_signin", json!({ "signin_token": token })).await;
     assert_eq!(answer["ok"], true, "{answer}");
     let after = scrape(admin).await;
-    for name in [
-        "create_signin",
-        "verify_signin_user_password",
-        "complete_signin",
-    ] {
-        let labels = action(name, "ok");
-        assert_eq!(
-            moved(&before, &after, "tiauth_actions_total", &labels),
-            1.0,
-            "{name}"
-        );
-    }
+    each_ran_once(
+        &before,
+        &after,
+        &[
+            "create_signin",
+            "verify_signin_user_password",
+            "complete_signin",
+        ],
+    );
     assert_eq!(
         moved(&before, &after, "tiauth_sessions_created_total", &[]),
         1.0
