@@ -19,20 +19,36 @@ fn action(name: &'static str, outcome: &'static str) -> [(&'static str, &'static
     [("action", name), ("outcome", outcome)]
 }
 
+/// One expected move: the series (`name` with `labels`) and by how much.
+type Move<'a> = (&'a str, &'a [(&'a str, &'a str)], f64);
+
+/// Every series in `moves` moved by exactly its amount between the scrapes.
+fn assert_moves(before: &Scrape, after: &Scrape, moves: &[Move<'_>]) {
+    for (name, labels, amount) in moves {
+        let actual = moved(before, after, name, labels);
+        assert_eq!(actual, *amount, "{name} {labels:?}");
+    }
+}
+
 /// Each of `names` ran once between the scrapes, successfully.
 fn each_ran_once(before: &Scrape, after: &Scrape, names: &[&'static str]) {
     for &name in names {
-        let labels = action(name, "ok");
-        let counted = moved(before, after, "tiauth_actions_total", &labels);
-        assert_eq!(counted, 1.0, "{name}");
-        let timed = moved(
+        assert_moves(
             before,
             after,
-            "tiauth_action_duration_seconds",
-            &[("action", name)],
+            &[
+                ("tiauth_actions_total", &action(name, "ok"), 1.0),
+                ("tiauth_action_duration_seconds", &[("action", name)], 1.0),
+            ],
         );
-        assert_eq!(timed, 1.0, "{name}");
     }
+}
+
+fn signin_token(answer: &serde_json::Value) -> String {
+    answer["values"]["signin_token"]
+        .as_str()
+        .expect("signin token")
+        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,15 +57,12 @@ async fn counters_move_by_exactly_the_expected_amounts() {
     let dir = temp_dir();
     let server = start(dir.path(), backend.addr().port(), &[]);
     let (public, admin) = (server.public.as_str(), server.admin.as_str());
-    let build = scrape(admin).await;
+    let version = [("version", env!("CARGO_PKG_VERSION"))];
     assert_eq!(
-        value(
-            &build,
-            "tiauth_build_info",
-            &[("version", env!("CARGO_PKG_VERSION"))]
-        ),
+        value(&scrape(admin).await, "tiauth_build_info", &version),
         1.0
     );
+    let hashed: &[(&str, &str)] = &[("purpose", "user_password")];
 
     // A signup: four actions, one e-mail, one hash, one user created, one session.
     let before = scrape(admin).await;
@@ -84,51 +97,36 @@ async fn counters_move_by_exactly_the_expected_amounts() {
             "complete_signup",
         ],
     );
-    let requests = [("route", "action"), ("status", "200")];
-    assert_eq!(
-        moved(&before, &after, "tiauth_http_requests_total", &requests),
-        4.0
+    assert_moves(
+        &before,
+        &after,
+        &[
+            (
+                "tiauth_http_requests_total",
+                &[("route", "action"), ("status", "200")],
+                4.0,
+            ),
+            ("tiauth_sessions_created_total", &[], 1.0),
+            (
+                "tiauth_email_deliveries_total",
+                &[("type", "signup_verification"), ("result", "ok")],
+                1.0,
+            ),
+            (
+                "tiauth_user_server_calls_total",
+                &[("user_action", "create_user"), ("result", "ok")],
+                1.0,
+            ),
+            ("tiauth_hash_duration_seconds", hashed, 1.0),
+            ("tiauth_hashing_queue_wait_seconds", hashed, 1.0),
+        ],
     );
-    assert_eq!(
-        moved(&before, &after, "tiauth_sessions_created_total", &[]),
-        1.0
-    );
-    let delivered = [("type", "signup_verification"), ("result", "ok")];
-    assert_eq!(
-        moved(&before, &after, "tiauth_email_deliveries_total", &delivered),
-        1.0
-    );
-    let created = [("user_action", "create_user"), ("result", "ok")];
-    assert_eq!(
-        moved(&before, &after, "tiauth_user_server_calls_total", &created),
-        1.0
-    );
-    let hashed = [("purpose", "user_password")];
-    assert_eq!(
-        moved(&before, &after, "tiauth_hash_duration_seconds", &hashed),
-        1.0
-    );
-    assert_eq!(
-        moved(
-            &before,
-            &after,
-            "tiauth_hashing_queue_wait_seconds",
-            &hashed
-        ),
-        1.0
-    );
-    assert_eq!(value(&after, "tiauth_hashing_in_flight", &hashed), 0.0);
+    assert_eq!(value(&after, "tiauth_hashing_in_flight", hashed), 0.0);
 
     // A signin: three actions, one hash, one session.
     let before = after;
-    let signin = |answer: serde_json::Value| {
-        answer["values"]["signin_token"]
-            .as_str()
-            .expect("signin token")
-            .to_owned()
-    };
-    let token = signin(
-        invoke(
+    let token = signin_token(
+        &invoke(
             public,
             "create_signin",
             json!({ "user_email_address": EMAIL }),
@@ -154,19 +152,19 @@ async fn counters_move_by_exactly_the_expected_amounts() {
             "complete_signin",
         ],
     );
-    assert_eq!(
-        moved(&before, &after, "tiauth_sessions_created_total", &[]),
-        1.0
-    );
-    assert_eq!(
-        moved(&before, &after, "tiauth_hash_duration_seconds", &hashed),
-        1.0
+    assert_moves(
+        &before,
+        &after,
+        &[
+            ("tiauth_sessions_created_total", &[], 1.0),
+            ("tiauth_hash_duration_seconds", hashed, 1.0),
+        ],
     );
 
     // A failed password attempt: one incorrect_password, one hash, no refusal.
     let before = after;
-    let token = signin(
-        invoke(
+    let token = signin_token(
+        &invoke(
             public,
             "create_signin",
             json!({ "user_email_address": EMAIL }),
@@ -178,17 +176,14 @@ async fn counters_move_by_exactly_the_expected_amounts() {
     assert_eq!(answer["error_code"], "incorrect_password", "{answer}");
     let after = scrape(admin).await;
     let incorrect = action("verify_signin_user_password", "incorrect_password");
-    assert_eq!(
-        moved(&before, &after, "tiauth_actions_total", &incorrect),
-        1.0
-    );
-    assert_eq!(
-        moved(&before, &after, "tiauth_hash_duration_seconds", &hashed),
-        1.0
-    );
-    assert_eq!(
-        moved(&before, &after, "tiauth_rate_limit_refusals_total", &[]),
-        0.0
+    assert_moves(
+        &before,
+        &after,
+        &[
+            ("tiauth_actions_total", &incorrect, 1.0),
+            ("tiauth_hash_duration_seconds", hashed, 1.0),
+            ("tiauth_rate_limit_refusals_total", &[], 0.0),
+        ],
     );
 
     // The bucket holds 5 attempts: the signin and the failure above took two, three
@@ -201,27 +196,24 @@ async fn counters_move_by_exactly_the_expected_amounts() {
     let answer = invoke(public, "verify_signin_user_password", wrong).await;
     assert_eq!(answer["error_code"], "rate_limited", "{answer}");
     let after = scrape(admin).await;
-    let limited = action("verify_signin_user_password", "rate_limited");
-    assert_eq!(
-        moved(&before, &after, "tiauth_actions_total", &limited),
-        1.0
-    );
-    assert_eq!(
-        moved(&before, &after, "tiauth_actions_total", &incorrect),
-        0.0
-    );
-    let bucket = [("bucket", "user_password")];
-    assert_eq!(
-        moved(&before, &after, "tiauth_rate_limit_refusals_total", &bucket),
-        1.0
-    );
-    assert_eq!(
-        moved(&before, &after, "tiauth_rate_limit_refusals_total", &[]),
-        1.0
-    );
-    assert_eq!(
-        moved(&before, &after, "tiauth_hash_duration_seconds", &hashed),
-        0.0
+    assert_moves(
+        &before,
+        &after,
+        &[
+            (
+                "tiauth_actions_total",
+                &action("verify_signin_user_password", "rate_limited"),
+                1.0,
+            ),
+            ("tiauth_actions_total", &incorrect, 0.0),
+            (
+                "tiauth_rate_limit_refusals_total",
+                &[("bucket", "user_password")],
+                1.0,
+            ),
+            ("tiauth_rate_limit_refusals_total", &[], 1.0),
+            ("tiauth_hash_duration_seconds", hashed, 0.0),
+        ],
     );
 }
 
@@ -236,7 +228,7 @@ async fn random_action_names_do_not_grow_the_series() {
         let http = http.clone();
         async move {
             for _ in 0..count {
-                let name = format!("action_{:016x}", rand::random::<u64>());
+                let name = format!("no_such_action_{:016x}", rand::random::<u64>());
                 let response = http
                     .post(format!("http://{public}/"))
                     .json(&json!({ "action": name, "arguments": {} }))
@@ -253,24 +245,25 @@ async fn random_action_names_do_not_grow_the_series() {
     send_random(1_000).await;
     let after = scrape(admin).await;
     assert_eq!(series(&after), series(&before));
-    let unknown = [("action", "unknown"), ("outcome", "rejected")];
-    assert_eq!(
-        moved(&before, &after, "tiauth_actions_total", &unknown),
-        1_000.0
-    );
-    let rejected = [("status", "400")];
-    assert_eq!(
-        moved(
-            &before,
-            &after,
-            "tiauth_http_rejected_bodies_total",
-            &rejected
-        ),
-        1_000.0
+    assert_moves(
+        &before,
+        &after,
+        &[
+            (
+                "tiauth_actions_total",
+                &[("action", "unknown"), ("outcome", "rejected")],
+                1_000.0,
+            ),
+            (
+                "tiauth_http_rejected_bodies_total",
+                &[("status", "400")],
+                1_000.0,
+            ),
+        ],
     );
     let exposition = get(admin, "/metrics").await.1;
     assert!(
-        !exposition.contains("action_"),
+        !exposition.contains("no_such_action_"),
         "an action name became a label"
     );
 }
