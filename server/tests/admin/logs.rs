@@ -1,5 +1,6 @@
-//! `FAROE_LOG_FORMAT=json`: every line is a JSON object, and the line explaining an
-//! internal error carries the invocation id the client was answered with.
+//! `FAROE_LOG_FORMAT=json`: every line is a JSON object, the line explaining an
+//! internal error carries the invocation id the client was answered with, and the
+//! access log at `debug` describes a request without its body.
 
 use mock_backend::{Fault, FaultTarget, UserActionName};
 use serde_json::{json, Value};
@@ -14,7 +15,10 @@ async fn json_lines_parse_and_name_the_invocation_of_an_internal_error() {
     let mut server = start(
         dir.path(),
         backend.addr().port(),
-        &[("FAROE_LOG_FORMAT", "json"), ("FAROE_LOG", "info")],
+        &[
+            ("FAROE_LOG_FORMAT", "json"),
+            ("FAROE_LOG", "info,tiauth_faroe::http=debug"),
+        ],
     );
     backend.set_fault(
         FaultTarget::UserAction(UserActionName::GetUserByEmailAddress),
@@ -40,6 +44,23 @@ async fn json_lines_parse_and_name_the_invocation_of_an_internal_error() {
     assert!(parsed["timestamp"].is_string(), "{line}");
     assert!(parsed["target"].is_string(), "{line}");
     assert!(!line.contains("ann@example.com"), "{line}");
+    // The access-log line of that request: method, path, status, sizes; no body.
+    let access = server.process.wait_for(r#""message":"request""#);
+    let parsed: Value = serde_json::from_str(&access).expect("the line is JSON");
+    let fields = &parsed["fields"];
+    assert_eq!(parsed["level"], "DEBUG", "{access}");
+    assert_eq!(fields["method"], "POST", "{access}");
+    assert_eq!(fields["path"], "/", "{access}");
+    assert_eq!(fields["status"], 200, "{access}");
+    assert!(
+        fields["request_bytes"]
+            .as_u64()
+            .is_some_and(|bytes| bytes > 0),
+        "{access}"
+    );
+    assert!(fields["duration_ms"].is_number(), "{access}");
+    assert!(!access.contains("ann@example.com"), "{access}");
+
     for line in server.process.lines_so_far() {
         let parsed: Value = serde_json::from_str(line).expect("every line is JSON");
         assert!(parsed["fields"]["message"].is_string(), "{line}");
