@@ -5,7 +5,7 @@
 use mock_backend::{Fault, FaultTarget, UserActionName};
 use serde_json::{json, Value};
 
-use crate::common::running::temp_dir;
+use crate::common::running::{temp_dir, tiauth, Running};
 use crate::support::{invoke, start, user_server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,4 +65,33 @@ async fn json_lines_parse_and_name_the_invocation_of_an_internal_error() {
         let parsed: Value = serde_json::from_str(line).expect("every line is JSON");
         assert!(parsed["fields"]["message"].is_string(), "{line}");
     }
+}
+
+#[test]
+fn a_non_loopback_admin_address_logs_a_warning_and_loopback_does_not() {
+    let dir = temp_dir();
+    let start = |admin: &str| {
+        let mut server = Running::start(tiauth(dir.path()).args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--admin-addr",
+            admin,
+        ]));
+        server.wait_for("admin listener on http://");
+        server
+    };
+    let mut open = start("0.0.0.0:0");
+    let warning = open.wait_for("admin listener is on a non-loopback address");
+    assert!(warning.contains("WARN"), "{warning}");
+    assert_eq!(open.terminate().code(), Some(0));
+
+    let mut private = start("127.0.0.1:0");
+    assert_eq!(private.terminate().code(), Some(0));
+    private.wait_for("tiauth stopped");
+    assert!(!private
+        .lines_so_far()
+        .iter()
+        .any(|line| line.contains("non-loopback")));
 }
