@@ -6,6 +6,7 @@
 mod api;
 mod bulk;
 mod load;
+mod metrics_ab;
 mod processes;
 mod procstat;
 mod pwned;
@@ -42,6 +43,7 @@ const SCENARIOS: &[&str] = &[
     report::SIGNIN,
     "scale",
     "pwned_file",
+    metrics_ab::SCENARIO,
 ];
 
 /// Users the signin storm cycles through. Each may sign in five times a minute
@@ -60,7 +62,8 @@ struct Options {
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
     /// Run only these scenarios (their ceilings are added): alive, session_cache_off,
-    /// session_cache_on, session_unknown, argon2_raw, signup, signin, scale, pwned_file
+    /// session_cache_on, session_unknown, argon2_raw, signup, signin, scale, pwned_file,
+    /// metrics_ab
     #[arg(long, value_name = "SCENARIO,...", value_delimiter = ',')]
     only: Vec<String>,
     /// Client tasks, each with one request in flight
@@ -454,6 +457,9 @@ async fn run(options: Options) -> anyhow::Result<()> {
             &[1_000, 100_000, 1_000_000]
         };
         run_scale(&bench, sizes, &mut rows).await?;
+    }
+    if chosen.contains(metrics_ab::SCENARIO) {
+        metrics_ab::run(&bench, &mut rows).await?;
     }
     if chosen.contains("pwned_file") {
         let default_lines = if options.quick { 1_000_000 } else { 10_000_000 };

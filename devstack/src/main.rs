@@ -3,7 +3,8 @@
 //! It starts the mock user server on `<private host>:<private port>` (users kept in
 //! `./users.sqlite`) and the tiauth server with its usual configuration (flags, `.env`,
 //! environment). E-mails the auth server sends are printed to stdout, so signup codes
-//! and temporary passwords can be read off the terminal. For local development only.
+//! and temporary passwords can be read off the terminal. The admin listener (metrics,
+//! health) is on, on a free loopback port unless configured. For local development only.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,13 +43,19 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
-    let loaded = match config::load(&cli.server) {
+    let mut loaded = match config::load(&cli.server) {
         Ok(loaded) => loaded,
         Err(error) => {
             eprintln!("tiauth-dev: {error}");
             return ExitCode::from(error.exit_code());
         }
     };
+    // Metrics and health on a free loopback port unless configured; the startup log
+    // says where.
+    loaded
+        .config
+        .admin_addr
+        .get_or_insert(SocketAddr::from(([127, 0, 0, 1], 0)));
     if cli.server.check_config {
         println!("{}", loaded.config.describe());
         return ExitCode::SUCCESS;
@@ -58,7 +65,7 @@ fn main() -> ExitCode {
             &loaded.config,
         ));
     }
-    tiauth_faroe::logging::init(&loaded.config.log_filter);
+    tiauth_faroe::logging::init(&loaded.config.log_filter, loaded.config.log_format);
     if let EnvFileStatus::DefaultMissing(path) = &loaded.env_file {
         tracing::info!(path = %path.display(), "no env file; using the environment and defaults");
     }

@@ -44,6 +44,16 @@ fn wait_for(lines: &mpsc::Receiver<String>, needle: &str) -> String {
     }
 }
 
+/// The first `http://…` URL in a log line.
+fn url_in(line: &str) -> String {
+    let start = line.find("http://").expect("url");
+    line[start..]
+        .split_whitespace()
+        .next()
+        .expect("url")
+        .to_owned()
+}
+
 #[test]
 fn the_dev_stack_serves_actions_and_prints_emails() {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -65,13 +75,7 @@ fn the_dev_stack_serves_actions_and_prints_emails() {
     let stderr = lines_of(child.stderr.take().expect("stderr"));
     let mut stack = Stack(child);
 
-    let line = wait_for(&stderr, "tiauth listening on http://");
-    let start = line.find("http://").expect("url");
-    let url = line[start..]
-        .split_whitespace()
-        .next()
-        .expect("url")
-        .to_owned();
+    let url = url_in(&wait_for(&stderr, "tiauth listening on http://"));
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -92,6 +96,36 @@ fn the_dev_stack_serves_actions_and_prints_emails() {
             .expect("JSON")
     });
     assert_eq!(answer["ok"], serde_json::json!(true), "{answer}");
+
+    // The admin listener is on by default, on a loopback port the log names.
+    let admin = url_in(&wait_for(&stderr, "admin listener on http://"));
+    assert!(admin.starts_with("http://127.0.0.1:"), "{admin}");
+    let (ready, metrics) = runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let ready = client
+            .get(format!("{admin}/health/ready"))
+            .send()
+            .await
+            .expect("request")
+            .status();
+        let metrics = client
+            .get(format!("{admin}/metrics"))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("text");
+        (ready, metrics)
+    });
+    assert_eq!(ready, 200);
+    assert!(
+        metrics.contains(r#"tiauth_actions_total{action="create_signup",outcome="ok"} 1"#),
+        "{metrics}"
+    );
     let email = wait_for(&stdout, "e-mail: ");
     assert!(email.contains(r#""type":"signup_verification""#), "{email}");
     assert!(email.contains(r#""email":"ann@example.com""#), "{email}");

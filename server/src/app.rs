@@ -15,12 +15,17 @@ use axum::http::HeaderValue;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::admin::{AdminState, ADMIN_MAX_CONNECTIONS};
 use crate::backend::{ClientBuildError, UserServerClient};
 use crate::client_address::ClientAddressSource;
 use crate::command_listener;
 use crate::config::{format_duration, Config, PwnedPasswordsMode};
 use crate::faroe::clock::{Clock, ManualClock, SystemClock};
+use crate::faroe::email::EmailSender;
 use crate::faroe::passwords::{NoStrengthCheck, PasswordHasher, PasswordStrengthChecker};
+use crate::faroe::user::UserStore;
 use crate::faroe::{Faroe, SessionConfig};
 use crate::http::{
     max_connections_for, raise_open_files_limit, router, HashingQueue, HttpState, ListenerLimits,
@@ -29,7 +34,10 @@ use crate::pwned::{
     Corpus, CorpusError, PwnedPasswords, PwnedPasswordsBuildError, RangeApi, RangeApiConfig,
 };
 use crate::shell::{self, ShellEnd};
-use crate::storage::{holds_upstream_table, spawn_purge_task, Storage, StorageError, StorageUrl};
+use crate::storage::{
+    holds_upstream_table, spawn_purge_task, MeteredStorage, Storage, StorageError, StorageUrl,
+};
+use crate::user_server_metrics::{MeteredEmails, MeteredUsers};
 
 /// Replacements for the dependencies the configuration would choose.
 #[derive(Clone, Default)]
@@ -75,6 +83,8 @@ pub enum StartError {
     Shell(io::Error),
     #[error("cannot read the listening address: {0}")]
     Serve(io::Error),
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::InstallError),
 }
 
 impl StartError {
@@ -100,6 +110,10 @@ pub struct App {
     body_timeout: Duration,
     hashing_queue: HashingQueue,
     listener: ListenerLimits,
+    /// The metrics recorder's handle, when the admin listener is configured.
+    metrics: Option<PrometheusHandle>,
+    /// Where the readiness check connects to the user server.
+    user_server_address: String,
     /// Cancelled when serving stops.
     stopping: CancellationToken,
 }
@@ -168,6 +182,16 @@ impl App {
             Some(storage) => storage,
             None => open_storage(config, clock.clone()).await?,
         };
+        // Metering decorators only with the admin listener: without it nothing reads
+        // the metrics, and the request path stays as it was.
+        let metrics = match config.admin_addr {
+            Some(_) => Some(crate::metrics::install()?),
+            None => None,
+        };
+        let storage: Arc<dyn Storage> = match metrics {
+            Some(_) => Arc::new(MeteredStorage::new(storage)),
+            None => storage,
+        };
         let password_strength = match overrides.password_strength {
             Some(checker) => checker,
             None => password_strength(config)?,
@@ -183,10 +207,17 @@ impl App {
             ),
             None => None,
         };
+        let (users, emails): (Arc<dyn UserStore>, Arc<dyn EmailSender>) = match metrics {
+            Some(_) => (
+                Arc::new(MeteredUsers::new(client.clone())),
+                Arc::new(MeteredEmails::new(client)),
+            ),
+            None => (client.clone(), client),
+        };
         let faroe = Faroe {
             storage: storage.clone(),
-            users: client.clone(),
-            emails: client,
+            users,
+            emails,
             clock: clock.clone(),
             hasher: PasswordHasher::with_default_params(config.hashing_concurrency),
             password_strength,
@@ -218,11 +249,14 @@ impl App {
                 limits.hashing_queue(config.hashing_concurrency),
             ),
             listener: ListenerLimits {
+                name: "public",
                 header_timeout: limits.header_timeout,
                 idle_timeout: limits.idle_timeout,
                 max_connections,
                 shutdown_grace: limits.shutdown_grace,
             },
+            metrics,
+            user_server_address: config.user_server_address(),
             stopping: CancellationToken::new(),
         })
     }
@@ -241,10 +275,21 @@ impl App {
             },
             self.cors_allow_origin.clone(),
         );
-        match &self.test_clock {
+        let router = match &self.test_clock {
             Some(clock) => crate::test_clock::serve_on(router, clock.clone()),
             None => router,
-        }
+        };
+        router.layer(axum::middleware::from_fn(crate::http::observe))
+    }
+
+    /// The admin listener's router, when the admin listener is configured.
+    pub fn admin_router(&self) -> Option<axum::Router> {
+        let metrics = self.metrics.clone()?;
+        Some(crate::admin::router(AdminState {
+            metrics,
+            storage: self.storage.clone(),
+            user_server: self.user_server_address.clone(),
+        }))
     }
 
     /// The connection cap in force (configured, or derived from the open-files limit).
@@ -261,8 +306,34 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
+        self.serve_with_admin(listener, None, shutdown).await
+    }
+
+    /// [`App::serve`], and the admin routes on `admin` (with the public listener's
+    /// timeouts and a small connection cap) until the public listener stops.
+    pub async fn serve_with_admin(
+        self,
+        listener: TcpListener,
+        admin: Option<TcpListener>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
         let purge = (!self.storage.expires_by_itself())
             .then(|| spawn_purge_task(self.storage.clone(), self.clock.clone(), PURGE_INTERVAL));
+        let admin = admin.zip(self.admin_router()).map(|(admin, router)| {
+            let stopping = self.stopping.clone();
+            let limits = ListenerLimits {
+                name: "admin",
+                max_connections: ADMIN_MAX_CONNECTIONS,
+                ..self.listener
+            };
+            tokio::spawn(crate::http::serve(
+                admin,
+                router,
+                limits,
+                CancellationToken::new(),
+                async move { stopping.cancelled().await },
+            ))
+        });
         crate::http::serve(
             listener,
             self.router(),
@@ -271,6 +342,9 @@ impl App {
             shutdown,
         )
         .await;
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
         if let Some(purge) = purge {
             purge.abort();
         }
@@ -307,6 +381,23 @@ pub async fn bind(config: &Config) -> Result<TcpListener, StartError> {
     })
 }
 
+/// Binds the admin address of `config`, when there is one.
+pub async fn bind_admin(config: &Config) -> Result<Option<TcpListener>, StartError> {
+    let Some(addr) = config.admin_addr else {
+        return Ok(None);
+    };
+    TcpListener::bind(addr)
+        .await
+        .map(Some)
+        .map_err(|source| match source.kind() {
+            io::ErrorKind::AddrInUse => StartError::AddressInUse { addr },
+            _ => StartError::Bind {
+                addr,
+                reason: source,
+            },
+        })
+}
+
 /// The whole server as the binary runs it: build, bind, log the startup line, start the
 /// shell if asked, serve until `shutdown` (or the shell's `exit`).
 pub async fn run(
@@ -317,11 +408,15 @@ pub async fn run(
     let app = App::build(&config, overrides).await?;
     let listener = bind(&config).await?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
+    let admin = bind_admin(&config).await?;
     let commands = match config.command_address() {
         Some(address) => Some(start_command_listener(address, app.storage.clone()).await?),
         None => None,
     };
     log_startup(&config, addr, app.max_connections());
+    if let Some(admin) = &admin {
+        log_admin_listener(admin.local_addr().map_err(StartError::Serve)?);
+    }
     let shell_exit = if config.interactive {
         let ended = shell::spawn_on_stdin(app.storage.clone(), tokio::runtime::Handle::current())
             .map_err(StartError::Shell)?;
@@ -349,7 +444,7 @@ pub async fn run(
             () = shell => tracing::info!("exit requested in the interactive shell"),
         }
     };
-    let served = app.serve(listener, stop).await;
+    let served = app.serve_with_admin(listener, admin, stop).await;
     if let Some(commands) = commands {
         commands.abort();
     }
@@ -369,6 +464,16 @@ async fn start_command_listener(
     let listener = command_listener::bind(&address).await.map_err(failed)?;
     command_listener::log_listening(listener.local_addr().map_err(failed)?);
     Ok(command_listener::spawn(listener, storage))
+}
+
+fn log_admin_listener(addr: SocketAddr) {
+    tracing::info!("admin listener on http://{addr} (GET /metrics, /health/live, /health/ready)");
+    if !addr.ip().is_loopback() {
+        tracing::warn!(
+            %addr,
+            "the admin listener is on a non-loopback address: anyone who can reach the port can read the metrics"
+        );
+    }
 }
 
 /// The permission bits of a file as `ls` shows them in octal (`0600`), for the startup
@@ -418,6 +523,8 @@ fn log_startup(config: &Config, addr: SocketAddr, max_connections: usize) {
         session_user_cache = %optional(config.session_user_cache),
         hashing_concurrency = config.hashing_concurrency,
         user_server_timeout = %format_duration(config.user_server_timeout),
+        admin_addr = %config.admin_addr.map_or("off".to_owned(), |addr| addr.to_string()),
+        log_format = config.log_format.name(),
         header_timeout = %format_duration(config.limits.header_timeout),
         body_timeout = %format_duration(config.limits.body_timeout),
         idle_timeout = %format_duration(config.limits.idle_timeout),

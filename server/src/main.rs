@@ -28,7 +28,7 @@ fn main() -> ExitCode {
             &loaded.config,
         ));
     }
-    tiauth_faroe::logging::init(&loaded.config.log_filter);
+    tiauth_faroe::logging::init(&loaded.config.log_filter, loaded.config.log_format);
     match &loaded.env_file {
         EnvFileStatus::Loaded(path) => tracing::info!(path = %path.display(), "env file loaded"),
         EnvFileStatus::DefaultMissing(path) => tracing::info!(
@@ -50,7 +50,7 @@ fn main() -> ExitCode {
 
 /// `tiauth import-upstream`: the summary goes to stdout, a refusal or failure to stderr.
 fn import_upstream(config: &config::Config, import: &ImportUpstream) -> ExitCode {
-    tiauth_faroe::logging::init(&config.log_filter);
+    tiauth_faroe::logging::init(&config.log_filter, config.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -47,6 +47,11 @@ pub const VARIABLES: &[Variable] = &[
         description: "port of the private command listener on FAROE_PRIVATE_HOST (POST /command {\"command\":\"reset\"}); 0 picks a free one",
     },
     Variable {
+        name: "FAROE_ADMIN_ADDR",
+        default: "(unset: no admin listener)",
+        description: "address of the admin listener (GET /metrics, /health/live, /health/ready), e.g. 127.0.0.1:9777; port 0 picks a free one",
+    },
+    Variable {
         name: "FAROE_DB_PATH",
         default: "./db.sqlite",
         description: "SQLite file keeping signups, signins, sessions and rate limits",
@@ -141,6 +146,11 @@ pub const VARIABLES: &[Variable] = &[
         description: "log filter (tracing-subscriber EnvFilter syntax, e.g. debug or tiauth_faroe=debug)",
     },
     Variable {
+        name: "FAROE_LOG_FORMAT",
+        default: "text",
+        description: "log lines as text or json (one object per line)",
+    },
+    Variable {
         name: "FAROE_REVOKE_SESSIONS_ON_PASSWORD_UPDATE",
         default: "false",
         description: "true: a completed password update signs out every session of the user, the current one too (a password reset always does)",
@@ -215,6 +225,10 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub command_port: Option<u16>,
 
+    /// Address of the admin listener (metrics, health); overrides FAROE_ADMIN_ADDR
+    #[arg(long, value_name = "ADDRESS:PORT")]
+    pub admin_addr: Option<String>,
+
     /// IP address to listen on; overrides FAROE_HOST
     #[arg(long, value_name = "ADDRESS")]
     pub host: Option<String>,
@@ -276,6 +290,7 @@ const SINGLE_DASH_FLAGS: &[&str] = &[
     "user-server-port",
     "private-host",
     "command-port",
+    "admin-addr",
     "host",
     "port",
     "db-path",
@@ -500,6 +515,7 @@ mod tests {
         }
         assert!(help_line(&help, "--env-file <PATH>").contains("a missing default file is fine"));
         assert!(help_line(&help, "--enable-reset").contains("POST /reset"));
+        assert!(help_line(&help, "--admin-addr <ADDRESS:PORT>").contains("FAROE_ADMIN_ADDR"));
         assert!(help.contains("Exit status: 0 after a clean shutdown"));
     }
 }

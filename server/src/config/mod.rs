@@ -12,7 +12,7 @@ mod resolve;
 mod storage;
 
 use std::io;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -61,6 +61,8 @@ pub struct Config {
     pub private_host: String,
     /// `None`: no command listener.
     pub command_port: Option<u16>,
+    /// `None`: no admin listener (metrics, health).
+    pub admin_addr: Option<SocketAddr>,
     pub db_path: PathBuf,
     /// The storage engine; unset, SQLite at `db_path`.
     pub storage: StorageConfig,
@@ -81,6 +83,7 @@ pub struct Config {
     /// Listener timeouts, connection cap, shutdown grace, hashing queue.
     pub limits: Limits,
     pub log_filter: String,
+    pub log_format: crate::logging::LogFormat,
     pub enable_reset: bool,
     /// Serve `POST /test/clock` (a frozen, settable clock); only on loopback hosts.
     pub enable_test_clock: bool,
@@ -100,6 +103,7 @@ impl Default for Config {
             private_port: 8079,
             private_host: DEFAULT_PRIVATE_HOST.to_owned(),
             command_port: None,
+            admin_addr: None,
             db_path: PathBuf::from("./db.sqlite"),
             storage: StorageConfig::default(),
             session_expiration: Some(crate::faroe::DEFAULT_SESSION_EXPIRATION),
@@ -114,6 +118,7 @@ impl Default for Config {
             user_server_timeout: Duration::from_secs(5),
             limits: Limits::default(),
             log_filter: "info".to_owned(),
+            log_format: crate::logging::LogFormat::Text,
             enable_reset: false,
             enable_test_clock: false,
             interactive: false,
@@ -131,7 +136,12 @@ fn default_hashing_concurrency() -> usize {
 impl Config {
     /// `http://<private host>:<private port>`, without a trailing slash.
     pub fn user_server_url(&self) -> String {
-        format!("http://{}:{}", self.url_host(), self.private_port)
+        format!("http://{}", self.user_server_address())
+    }
+
+    /// `<private host>:<private port>`: where the user server accepts connections.
+    pub fn user_server_address(&self) -> String {
+        format!("{}:{}", self.url_host(), self.private_port)
     }
 
     /// The command listener's address, `<private host>:<port>`, when one is configured.
@@ -166,6 +176,11 @@ impl Config {
                 "FAROE_COMMAND_PORT={}",
                 self.command_port
                     .map_or(String::new(), |port| port.to_string())
+            ),
+            format!(
+                "FAROE_ADMIN_ADDR={}",
+                self.admin_addr
+                    .map_or(String::new(), |addr| addr.to_string())
             ),
             format!("FAROE_DB_PATH={}", self.db_path.display()),
             format!(
@@ -203,6 +218,7 @@ impl Config {
         lines.extend(self.limits.describe());
         lines.extend([
             format!("FAROE_LOG={}", self.log_filter),
+            format!("FAROE_LOG_FORMAT={}", self.log_format.name()),
             format!(
                 "FAROE_REVOKE_SESSIONS_ON_PASSWORD_UPDATE={}",
                 self.revoke_sessions_on_password_update

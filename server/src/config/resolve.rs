@@ -2,7 +2,7 @@
 //! checks each value must pass.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -62,6 +62,15 @@ pub fn resolve(
             "FAROE_COMMAND_PORT",
             |name, value| parse_port(name, value, true).map(Some),
             defaults.command_port,
+        )?,
+    };
+    let admin_addr = match cli.admin_addr.as_deref().filter(|addr| !addr.is_empty()) {
+        Some(value) => Some(parse_socket_addr("--admin-addr", value)?),
+        None => variable(
+            &lookup,
+            "FAROE_ADMIN_ADDR",
+            |name, value| parse_socket_addr(name, value).map(Some),
+            defaults.admin_addr,
         )?,
     };
     let db_path = match &cli.db_path {
@@ -131,6 +140,15 @@ pub fn resolve(
     )?;
     let limits = super::limits::resolve_limits(&lookup)?;
     let log_filter = variable(&lookup, "FAROE_LOG", parse_log_filter, defaults.log_filter)?;
+    let log_format = variable(
+        &lookup,
+        "FAROE_LOG_FORMAT",
+        |name, value| {
+            crate::logging::LogFormat::parse(value)
+                .ok_or_else(|| invalid(name, value, "expected text or json"))
+        },
+        defaults.log_format,
+    )?;
     // Whoever reaches the test clock can expire every session and refill every
     // rate limit: never offered beyond this machine.
     if cli.enable_test_clock && !host.is_loopback() {
@@ -183,6 +201,7 @@ pub fn resolve(
         private_port,
         private_host,
         command_port,
+        admin_addr,
         db_path,
         storage,
         session_expiration,
@@ -197,6 +216,7 @@ pub fn resolve(
         user_server_timeout,
         limits,
         log_filter,
+        log_format,
         enable_reset: cli.enable_reset,
         enable_test_clock: cli.enable_test_clock,
         interactive: cli.interactive,
@@ -340,6 +360,16 @@ fn parse_log_filter(name: &str, value: &str) -> Result<String, ConfigError> {
         return Err(invalid(name, value, error.to_string()));
     }
     Ok(value.to_owned())
+}
+
+fn parse_socket_addr(name: &str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value.parse().map_err(|_| {
+        invalid(
+            name,
+            value,
+            "expected an IP address and port such as 127.0.0.1:9777 or [::1]:9777",
+        )
+    })
 }
 
 fn parse_host(name: &str, value: &str) -> Result<IpAddr, ConfigError> {
@@ -578,6 +608,31 @@ mod tests {
     }
 
     #[test]
+    fn the_admin_listener_and_log_format_come_from_flag_environment_or_file() {
+        let config = resolve_with(&Cli::default(), &[], &[]).expect("valid");
+        assert_eq!(config.admin_addr, None);
+        assert_eq!(config.log_format, crate::logging::LogFormat::Text);
+        let config = resolve_with(
+            &Cli::default(),
+            &[("FAROE_LOG_FORMAT", "JSON")],
+            &[("FAROE_ADMIN_ADDR", "[::1]:0")],
+        )
+        .expect("valid");
+        assert_eq!(config.admin_addr, Some("[::1]:0".parse().expect("address")));
+        assert_eq!(config.log_format, crate::logging::LogFormat::Json);
+        let cli = Cli {
+            admin_addr: Some("127.0.0.1:9777".to_owned()),
+            ..Cli::default()
+        };
+        let config =
+            resolve_with(&cli, &[("FAROE_ADMIN_ADDR", "127.0.0.1:1")], &[]).expect("valid");
+        assert_eq!(
+            config.admin_addr,
+            Some("127.0.0.1:9777".parse().expect("address"))
+        );
+    }
+
+    #[test]
     fn the_test_clock_is_refused_beyond_loopback() {
         let with_host = |host: &str| Cli {
             enable_test_clock: true,
@@ -810,6 +865,9 @@ mod tests {
             ("FAROE_PRIVATE_HOST", "127.0.0.2:8079"),
             ("FAROE_PRIVATE_HOST", "two words"),
             ("FAROE_PRIVATE_HOST", "-dash.example"),
+            ("FAROE_ADMIN_ADDR", "127.0.0.1"),
+            ("FAROE_ADMIN_ADDR", "localhost:9777"),
+            ("FAROE_LOG_FORMAT", "yaml"),
         ];
         for (name, value) in cases {
             for (os, file) in [(vec![(name, value)], vec![]), (vec![], vec![(name, value)])] {

@@ -86,6 +86,23 @@ fn pair_key(bucket: Bucket, subject: &str, client: &str) -> String {
     format!("{PAIR}{}|{client}", bucket.storage_key(subject))
 }
 
+/// The per-client bucket stored at `storage_key`, by name: a (subject, client) pair
+/// bucket is named after the protocol bucket it narrows.
+pub(crate) fn bucket_name(storage_key: &str) -> &'static str {
+    if let Some(inner) = storage_key.strip_prefix(PAIR) {
+        return Bucket::of_key(inner).map_or("other", Bucket::name);
+    }
+    if storage_key.starts_with(CLIENT_ATTEMPTS) {
+        "client_attempts"
+    } else if storage_key.starts_with(BACKSTOP) {
+        "subject_attempts"
+    } else if storage_key.starts_with(CREATIONS) {
+        "client_creations"
+    } else {
+        "other"
+    }
+}
+
 impl Faroe {
     /// The client of this request, when per-client limits are on and it is known.
     fn limited_client(&self) -> Option<(ClientLimits, String)> {

@@ -16,6 +16,7 @@ use super::records::{
     UserPasswordResetRecord, UserPasswordUpdateRecord,
 };
 use super::Faroe;
+use crate::metrics::{seconds_since, ACTIONS, ACTION_DURATION, UNKNOWN_ACTION};
 
 /// Why a request body is not an action invocation.
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +174,22 @@ struct Failure<'a> {
     error_code: &'static str,
 }
 
+/// Counts a rejected invocation under its action's name when it is one of the
+/// protocol's, else under one shared label value: clients choose the names.
+fn count_rejected(body: &[u8]) {
+    #[derive(Deserialize)]
+    struct Named<'a> {
+        #[serde(borrow)]
+        action: std::borrow::Cow<'a, str>,
+    }
+    let action = serde_json::from_slice::<Named>(body)
+        .ok()
+        .and_then(|named| ACTION_NAMES.iter().find(|name| **name == named.action))
+        .copied()
+        .unwrap_or(UNKNOWN_ACTION);
+    metrics::counter!(ACTIONS, "action" => action, "outcome" => "rejected").increment(1);
+}
+
 fn parse(body: &[u8]) -> Result<Invocation, RejectedEnvelope> {
     let reject = |error: serde_json::Error| RejectedEnvelope(error.to_string());
     super::unique_members::check(body).map_err(reject)?;
@@ -193,12 +210,25 @@ pub(crate) fn envelope_action(body: &[u8]) -> Result<&'static str, RejectedEnvel
 impl Faroe {
     /// Runs the action a request body names and answers with the response body.
     pub async fn invoke(&self, body: &[u8]) -> Result<String, RejectedEnvelope> {
-        let invocation = parse(body)?;
+        let invocation = match parse(body) {
+            Ok(invocation) => invocation,
+            Err(rejected) => {
+                count_rejected(body);
+                return Err(rejected);
+            }
+        };
         let action = invocation.name();
         let action_invocation_id = generate_id();
         let span =
             tracing::info_span!("action", action, action_invocation_id = %action_invocation_id);
+        let start = std::time::Instant::now();
         let result = self.execute(invocation).instrument(span).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(error) => error.code().as_str(),
+        };
+        metrics::counter!(ACTIONS, "action" => action, "outcome" => outcome).increment(1);
+        metrics::histogram!(ACTION_DURATION, "action" => action).record(seconds_since(start));
         let response = match result {
             Ok(values) => serde_json::to_string(&Success {
                 ok: true,

@@ -2,6 +2,7 @@
 //! the strength-check interface.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
@@ -10,6 +11,9 @@ use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
 use super::user::PasswordHash;
+use crate::metrics::{
+    seconds_since, GaugeGuard, HASHING_IN_FLIGHT, HASHING_QUEUE_WAIT, HASH_DURATION,
+};
 
 const OUTPUT_LENGTH: usize = 32;
 const SALT_LENGTH: usize = 16;
@@ -60,6 +64,10 @@ pub enum HashError {
     Failed(String),
 }
 
+/// The purposes of hashing, as metric labels.
+const USER: &str = "user_password";
+const TEMPORARY: &str = "temporary_password";
+
 /// Hashes and verifies passwords on blocking threads, at most `max_concurrent` at a
 /// time, so hashing never stalls request handling and memory stays bounded
 /// (each user-password hash needs 64 MiB).
@@ -89,11 +97,11 @@ impl PasswordHasher {
     }
 
     pub async fn hash_user_password(&self, password: &str) -> Result<PasswordHash, HashError> {
-        self.hash_new(self.user, password).await
+        self.hash_new(self.user, USER, password).await
     }
 
     pub async fn hash_temporary_password(&self, password: &str) -> Result<PasswordHash, HashError> {
-        self.hash_new(self.temporary, password).await
+        self.hash_new(self.temporary, TEMPORARY, password).await
     }
 
     /// Whether `password` matches a user's stored hash.
@@ -102,7 +110,7 @@ impl PasswordHasher {
         stored: &PasswordHash,
         password: &str,
     ) -> Result<bool, HashError> {
-        self.verify(self.user, stored, password).await
+        self.verify(self.user, USER, stored, password).await
     }
 
     /// Whether `password` matches a reset's stored temporary password hash.
@@ -111,17 +119,21 @@ impl PasswordHasher {
         stored: &PasswordHash,
         password: &str,
     ) -> Result<bool, HashError> {
-        self.verify(self.temporary, stored, password).await
+        self.verify(self.temporary, TEMPORARY, stored, password)
+            .await
     }
 
     async fn hash_new(
         &self,
         params: Argon2idParams,
+        purpose: &'static str,
         password: &str,
     ) -> Result<PasswordHash, HashError> {
         let mut salt = vec![0u8; SALT_LENGTH];
         rand::rng().fill_bytes(&mut salt);
-        let hash = self.compute(params, password, salt.clone()).await?;
+        let hash = self
+            .compute(params, purpose, password, salt.clone())
+            .await?;
         Ok(PasswordHash {
             hash,
             algorithm_id: params.algorithm_id(),
@@ -132,29 +144,37 @@ impl PasswordHasher {
     async fn verify(
         &self,
         params: Argon2idParams,
+        purpose: &'static str,
         stored: &PasswordHash,
         password: &str,
     ) -> Result<bool, HashError> {
         if stored.algorithm_id != params.algorithm_id() {
             return Err(HashError::UnknownAlgorithm(stored.algorithm_id.clone()));
         }
-        let candidate = self.compute(params, password, stored.salt.clone()).await?;
+        let candidate = self
+            .compute(params, purpose, password, stored.salt.clone())
+            .await?;
         Ok(bool::from(candidate.ct_eq(&stored.hash)))
     }
 
     async fn compute(
         &self,
         params: Argon2idParams,
+        purpose: &'static str,
         password: &str,
         salt: Vec<u8>,
     ) -> Result<Vec<u8>, HashError> {
+        let queued = Instant::now();
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|e| HashError::Failed(e.to_string()))?;
+        metrics::histogram!(HASHING_QUEUE_WAIT, "purpose" => purpose).record(seconds_since(queued));
+        let _hashing = GaugeGuard::raise(metrics::gauge!(HASHING_IN_FLIGHT, "purpose" => purpose));
+        let started = Instant::now();
         let password = password.as_bytes().to_vec();
-        tokio::task::spawn_blocking(move || {
+        let hashed = tokio::task::spawn_blocking(move || {
             let argon2_params = Params::new(
                 params.memory_kib,
                 params.time_cost,
@@ -170,7 +190,9 @@ impl PasswordHasher {
             Ok(output)
         })
         .await
-        .map_err(|e| HashError::Failed(e.to_string()))?
+        .map_err(|e| HashError::Failed(e.to_string()))?;
+        metrics::histogram!(HASH_DURATION, "purpose" => purpose).record(seconds_since(started));
+        hashed
     }
 }
 

@@ -66,6 +66,28 @@ impl Bucket {
         }
     }
 
+    /// The bucket stored at `storage_key`, if it is a protocol bucket.
+    pub(crate) fn of_key(storage_key: &str) -> Option<Bucket> {
+        [
+            Bucket::UserPassword,
+            Bucket::Email,
+            Bucket::VerificationCode,
+            Bucket::TemporaryPassword,
+        ]
+        .into_iter()
+        .find(|bucket| storage_key.starts_with(bucket.prefix()))
+    }
+
+    /// The bucket's name in metrics.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Bucket::UserPassword => "user_password",
+            Bucket::Email => "email",
+            Bucket::VerificationCode => "verification_code",
+            Bucket::TemporaryPassword => "temporary_password",
+        }
+    }
+
     /// The protocol's size of this bucket: 5 tokens.
     pub fn limit(self) -> Limit {
         Limit {
@@ -73,6 +95,16 @@ impl Bucket {
             refill_every: self.refill_interval(),
         }
     }
+}
+
+/// Counts a refusal under the name of the bucket stored at `storage_key`.
+fn refused(storage_key: &str) -> ActionResult<()> {
+    let bucket = Bucket::of_key(storage_key).map_or_else(
+        || super::client_limits::bucket_name(storage_key),
+        Bucket::name,
+    );
+    metrics::counter!(crate::metrics::RATE_LIMIT_REFUSALS, "bucket" => bucket).increment(1);
+    Err(ErrorCode::RateLimited.into())
 }
 
 /// The bucket as it stands at `now`, refill credited.
@@ -137,7 +169,7 @@ pub async fn check_key(
     if refilled(stored, now, limit).tokens > 0 {
         Ok(())
     } else {
-        Err(ErrorCode::RateLimited.into())
+        refused(storage_key)
     }
 }
 
@@ -150,7 +182,7 @@ pub async fn take_key(
 ) -> ActionResult<()> {
     let Some(entry) = storage.get(storage_key).await.found()? else {
         if limit.capacity == 0 {
-            return Err(ErrorCode::RateLimited.into());
+            return refused(storage_key);
         }
         let fresh = BucketRecord {
             tokens: limit.capacity - 1,
@@ -168,7 +200,7 @@ pub async fn take_key(
     let stored: BucketRecord = decode(&entry.value)?;
     let mut current = refilled(stored, now, limit);
     if current.tokens == 0 {
-        return Err(ErrorCode::RateLimited.into());
+        return refused(storage_key);
     }
     current.tokens -= 1;
     let value = encode(&current)?;

@@ -23,6 +23,7 @@ use tower::ServiceExt;
 
 use super::connection_timer::ConnectionTimer;
 use super::log_every::{LogEvery, LOG_INTERVAL};
+use crate::metrics::GaugeGuard;
 
 /// What a connection past the cap is sent before it is closed.
 const SHED_ANSWER: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\n\
@@ -35,6 +36,8 @@ const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 /// The listener settings.
 #[derive(Debug, Clone, Copy)]
 pub struct ListenerLimits {
+    /// The listener's name in metrics (`public`, `admin`).
+    pub name: &'static str,
     pub header_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections: usize,
@@ -171,6 +174,10 @@ async fn serve_connection(
     in_flight: Arc<AtomicUsize>,
     stopping: CancellationToken,
 ) {
+    let _open = GaugeGuard::raise(metrics::gauge!(
+        crate::metrics::HTTP_OPEN_CONNECTIONS,
+        "listener" => limits.name
+    ));
     let busy = Arc::new(AtomicUsize::new(0));
     let service = {
         let busy = busy.clone();

@@ -9,8 +9,10 @@
 //! | anything else | 404, empty |
 //!
 //! With an origin configured, every answer carries the same three CORS headers.
-//! `routes` holds the above; `listener` serves connections within their limits.
+//! `routes` holds the above; `listener` serves connections within their limits;
+//! `access` counts and logs every request.
 
+mod access;
 mod connection_timer;
 mod hashing_queue;
 mod listener;
@@ -18,6 +20,7 @@ mod log_every;
 mod open_files;
 mod routes;
 
+pub use access::observe;
 pub use hashing_queue::{HashingQueue, PASSWORD_ACTIONS};
 pub use listener::{serve, ListenerLimits};
 pub use open_files::{max_connections_for, raise_open_files_limit, RESERVED_FILES};

@@ -177,7 +177,18 @@ impl PwnedPasswords {
 #[async_trait]
 impl PasswordStrengthChecker for PwnedPasswords {
     async fn is_weak(&self, password: &str) -> Result<bool, StrengthCheckError> {
-        match self.check(password).await {
+        let start = std::time::Instant::now();
+        let checked = self.check(password).await;
+        let result = match &checked {
+            Ok(Verdict::NotFound) => "clean",
+            Ok(_) => "breached",
+            Err(_) => "unavailable",
+        };
+        metrics::counter!(crate::metrics::BREACHED_PASSWORD_CHECKS, "result" => result)
+            .increment(1);
+        metrics::histogram!(crate::metrics::BREACHED_PASSWORD_CHECK_DURATION)
+            .record(crate::metrics::seconds_since(start));
+        match checked {
             Ok(verdict) => Ok(verdict != Verdict::NotFound),
             Err(failure) if self.fail_closed => Err(StrengthCheckError(format!(
                 "breached-password check failed: {failure}"

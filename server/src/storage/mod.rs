@@ -9,6 +9,7 @@
 //! clock's now, so a test clock in the past never makes them drop fresh entries.
 
 mod memory;
+mod metered;
 pub mod open;
 mod postgres;
 mod postgres_tls;
@@ -25,6 +26,7 @@ pub mod testing;
 use std::sync::Arc;
 
 pub use memory::MemoryStorage;
+pub use metered::MeteredStorage;
 pub use open::{open, StorageSettings};
 pub use postgres::PostgresStorage;
 pub use purge::spawn_purge_task;

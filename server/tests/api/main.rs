@@ -4,6 +4,9 @@
 // Test code: a failed expectation panics.
 #![allow(clippy::expect_used, clippy::panic)]
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod client_limits;
 mod helpers;
 mod hostile_clients;
