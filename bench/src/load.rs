@@ -27,6 +27,16 @@ pub struct LoadOutcome {
 }
 
 impl LoadOutcome {
+    /// No operations yet.
+    pub fn empty() -> Self {
+        LoadOutcome {
+            latencies: new_histogram(),
+            errors: 0,
+            first_error: None,
+            elapsed: Duration::ZERO,
+        }
+    }
+
     pub fn successes(&self) -> u64 {
         self.latencies.len()
     }
@@ -112,12 +122,7 @@ where
             })
         })
         .collect();
-    let mut outcome = LoadOutcome {
-        latencies: new_histogram(),
-        errors: 0,
-        first_error: None,
-        elapsed: Duration::ZERO,
-    };
+    let mut outcome = LoadOutcome::empty();
     for worker in workers {
         match worker.await {
             Ok(tally) => outcome.merge(tally),
@@ -155,10 +160,8 @@ where
         tally.record(begun, result);
     }
     let mut outcome = LoadOutcome {
-        latencies: new_histogram(),
-        errors: 0,
-        first_error: None,
         elapsed: started.elapsed(),
+        ..LoadOutcome::empty()
     };
     outcome.merge(tally);
     outcome

@@ -87,7 +87,7 @@ pub fn raw_json_response(status: StatusCode, body: impl Into<axum::body::Body>) 
 }
 
 /// A response whose body is `value` written in the Python style.
-pub fn json_response(status: StatusCode, value: &Value) -> Response {
+pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
     match to_python_json(value) {
         Ok(body) => raw_json_response(status, body),
         Err(error) => {
