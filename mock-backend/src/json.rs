@@ -52,6 +52,10 @@ impl Formatter for PythonFormatter {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Most fragments are printable ASCII throughout: written as they are.
+        if !fragment.bytes().any(|byte| byte >= 0x7f) {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut plain_start = 0;
         for (index, character) in fragment.char_indices() {
             if (character as u32) < 0x7f {

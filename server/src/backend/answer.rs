@@ -3,11 +3,15 @@
 //! The rules are those of reading the answer as a JSON document: a member named twice
 //! counts with its last value, members not named here are ignored, and the member that
 //! does not apply (`values` of a failure, `error_code` of a success) may hold any JSON.
-//! No tree of JSON values is built: the envelope's members are borrowed slices of the
-//! answer, and the user is read from its slice field by field.
+//! No tree of JSON values is built: `values` is read as it arrives once `ok` was `true`
+//! (the order user servers write), else kept as the borrowed slice of the answer that
+//! spells it and read once `ok` is known; the user is read field by field. (So a
+//! `values` after `"ok": true` must be readable even if a repeated `ok` later says
+//! `false`.)
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -35,9 +39,9 @@ pub(super) struct AnyValues;
 pub(super) fn read<V: DeserializeOwned>(body: &[u8]) -> Result<Answer<V>, String> {
     // Checked once here, so that the reads below need not check it again.
     let text = std::str::from_utf8(body).map_err(|_| "the answer is not JSON".to_owned())?;
-    let envelope: Envelope<'_> = serde_json::from_str(text).map_err(|error| {
+    let envelope: Envelope<'_, V> = serde_json::from_str(text).map_err(|error| {
         if error.is_data() {
-            "the answer is not a JSON object".to_owned()
+            format!("unreadable answer: {error}")
         } else {
             "the answer is not JSON".to_owned()
         }
@@ -52,9 +56,12 @@ pub(super) fn read<V: DeserializeOwned>(body: &[u8]) -> Result<Answer<V>, String
     }
     if ok {
         match envelope.values {
-            Some(values) if values.get().starts_with('{') => serde_json::from_str(values.get())
-                .map(Answer::Values)
-                .map_err(|error| error.to_string()),
+            Some(Values::Read(values)) => Ok(Answer::Values(values)),
+            Some(Values::Spelled(values)) if values.get().starts_with('{') => {
+                serde_json::from_str(values.get())
+                    .map(Answer::Values)
+                    .map_err(|error| error.to_string())
+            }
             _ => Err("the answer has no object \"values\"".to_owned()),
         }
     } else {
@@ -71,38 +78,56 @@ fn is_string(raw: &RawValue) -> bool {
     raw.get().starts_with('"')
 }
 
-/// The envelope's members, each the slice of the answer that spells it.
-#[derive(Default)]
-struct Envelope<'a> {
+/// The envelope's members, each the slice of the answer that spells it, but `values`
+/// read as `V` when it came after `"ok": true`.
+struct Envelope<'a, V> {
     ok: Option<&'a RawValue>,
     action_invocation_id: Option<&'a RawValue>,
-    values: Option<&'a RawValue>,
+    values: Option<Values<'a, V>>,
     error_code: Option<&'a RawValue>,
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Envelope<'a> {
+enum Values<'a, V> {
+    Read(V),
+    Spelled(&'a RawValue),
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Envelope<'de, V> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(EnvelopeVisitor)
+        deserializer.deserialize_map(EnvelopeVisitor(PhantomData))
     }
 }
 
-struct EnvelopeVisitor;
+struct EnvelopeVisitor<V>(PhantomData<V>);
 
-impl<'de> Visitor<'de> for EnvelopeVisitor {
-    type Value = Envelope<'de>;
+impl<'de, V: Deserialize<'de>> Visitor<'de> for EnvelopeVisitor<V> {
+    type Value = Envelope<'de, V>;
 
     fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
         formatter.write_str("an answer object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Envelope<'de>, A::Error> {
-        let mut envelope = Envelope::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Envelope<'de, V>, A::Error> {
+        let mut envelope = Envelope {
+            ok: None,
+            action_invocation_id: None,
+            values: None,
+            error_code: None,
+        };
         while let Some(name) = members.next_key::<Name<'de>>()? {
             let slot = match name.0.as_ref() {
                 "ok" => &mut envelope.ok,
                 "action_invocation_id" => &mut envelope.action_invocation_id,
-                "values" => &mut envelope.values,
                 "error_code" => &mut envelope.error_code,
+                "values" => {
+                    let succeeded = envelope.ok.map(RawValue::get) == Some("true");
+                    envelope.values = Some(if succeeded {
+                        Values::Read(members.next_value::<V>()?)
+                    } else {
+                        Values::Spelled(members.next_value::<&RawValue>()?)
+                    });
+                    continue;
+                }
                 _ => {
                     members.next_value::<IgnoredAny>()?;
                     continue;
