@@ -16,6 +16,16 @@ pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, HIGHEST_MICROS, 3).expect("valid histogram bounds")
 }
 
+/// `count` operations over `elapsed`, per second (0 for no time).
+pub fn per_second(count: u64, elapsed: Duration) -> f64 {
+    let seconds = elapsed.as_secs_f64();
+    if seconds > 0.0 {
+        count as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
 /// What one scenario's workers did.
 #[derive(Debug, Clone)]
 pub struct LoadOutcome {
@@ -42,12 +52,7 @@ impl LoadOutcome {
     }
 
     pub fn per_second(&self) -> f64 {
-        let seconds = self.elapsed.as_secs_f64();
-        if seconds > 0.0 {
-            self.successes() as f64 / seconds
-        } else {
-            0.0
-        }
+        per_second(self.successes(), self.elapsed)
     }
 
     fn merge(&mut self, other: WorkerTally) {

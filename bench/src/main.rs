@@ -446,6 +446,13 @@ impl Bench {
             .await
     }
 
+    /// `get_session` with the sessions [`Bench::prepare_sessions`] makes on `server`.
+    async fn valid_sessions(&self, server: &Running) -> anyhow::Result<HttpLoad> {
+        let tokens = self.prepare_sessions(server).await?;
+        let bodies = tokens.iter().map(|token| get_session_body(token)).collect();
+        Ok(HttpLoad::get_session(bodies, true))
+    }
+
     /// `count` (at least one) session tokens of one new user.
     async fn prepare_some_sessions(
         &self,
@@ -808,21 +815,24 @@ fn get_session_spread(
     }
 }
 
-/// A one-request scenario on `servers`: by the run's generator on one server, by the
-/// built-in generator round robin over several.
+/// The row `<scenario>@<engine>` on `servers`, compared with SQLite's `scenario` row:
+/// by the run's generator on one server, by the built-in one round robin over several.
 async fn spread_scenario(
     bench: &Bench,
-    name: &str,
-    ceiling: &str,
+    engine: &str,
+    scenario: &str,
     servers: &[Running],
     load: &HttpLoad,
 ) -> anyhow::Result<Row> {
+    let name = format!("{scenario}@{engine}");
     if let [server] = servers {
-        return bench.http_scenario(name, Some(ceiling), server, load).await;
+        return bench
+            .http_scenario(&name, Some(scenario), server, load)
+            .await;
     }
     let operation = get_session_spread(servers, load, bench.concurrency);
     Ok(bench
-        .closed_loop(name, Some(ceiling), &servers[0], operation)
+        .closed_loop(&name, Some(scenario), &servers[0], operation)
         .await)
 }
 
@@ -842,29 +852,10 @@ async fn run_engine(
         .start_instances(instances, url, &namespace, "0")
         .await?;
 
-    let tokens = bench.prepare_sessions(&servers[0]).await?;
-    let bodies: Vec<Bytes> = tokens.iter().map(|token| get_session_body(token)).collect();
-    let load = HttpLoad::get_session(bodies, true);
-    let row = spread_scenario(
-        bench,
-        &name(report::SESSION_CACHE_OFF),
-        report::SESSION_CACHE_OFF,
-        &servers,
-        &load,
-    )
-    .await?;
-    rows.push(row);
-
+    let load = bench.valid_sessions(&servers[0]).await?;
+    rows.push(spread_scenario(bench, engine, report::SESSION_CACHE_OFF, &servers, &load).await?);
     let load = HttpLoad::unknown_sessions(bench.concurrency);
-    let row = spread_scenario(
-        bench,
-        &name(report::SESSION_UNKNOWN),
-        report::SESSION_UNKNOWN,
-        &servers,
-        &load,
-    )
-    .await?;
-    rows.push(row);
+    rows.push(spread_scenario(bench, engine, report::SESSION_UNKNOWN, &servers, &load).await?);
 
     let mut signin = run_signin(bench, &servers[0]).await?;
     signin.truncate(1);
@@ -883,18 +874,8 @@ async fn run_engine(
     let servers = bench
         .start_instances(instances, url, &namespace, "60s")
         .await?;
-    let tokens = bench.prepare_sessions(&servers[0]).await?;
-    let bodies: Vec<Bytes> = tokens.iter().map(|token| get_session_body(token)).collect();
-    let load = HttpLoad::get_session(bodies, true);
-    let row = spread_scenario(
-        bench,
-        &name(report::SESSION_CACHE_ON),
-        report::SESSION_CACHE_ON,
-        &servers,
-        &load,
-    )
-    .await?;
-    rows.push(row);
+    let load = bench.valid_sessions(&servers[0]).await?;
+    rows.push(spread_scenario(bench, engine, report::SESSION_CACHE_ON, &servers, &load).await?);
     let _ = client
         .post(format!("{}/reset", servers[0].url))
         .send()
@@ -995,9 +976,7 @@ async fn measure_scenario(bench: &Bench, scenario: &str) -> anyhow::Result<Vec<R
             rows.push(row);
         }
         report::SESSION_CACHE_OFF | report::SESSION_CACHE_ON => {
-            let tokens = bench.prepare_sessions(&server).await?;
-            let bodies = tokens.iter().map(|token| get_session_body(token)).collect();
-            let load = HttpLoad::get_session(bodies, true);
+            let load = bench.valid_sessions(&server).await?;
             let row = bench
                 .http_scenario(scenario, Some(report::ALIVE), &server, &load)
                 .await?;

@@ -31,12 +31,7 @@ impl WrkSummary {
     }
 
     pub fn per_second(&self) -> f64 {
-        let seconds = self.duration.as_secs_f64();
-        if seconds > 0.0 {
-            self.successes() as f64 / seconds
-        } else {
-            0.0
-        }
+        crate::load::per_second(self.successes(), self.duration)
     }
 }
 

@@ -9,7 +9,6 @@
 //! `values` after `"ok": true` must be readable even if a repeated `ok` later says
 //! `false`.)
 
-use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -20,6 +19,7 @@ use serde::de::{
 };
 use serde_json::value::RawValue;
 
+use crate::faroe::unique_members::Name;
 use crate::faroe::user::{PasswordHash, User};
 
 /// What `/invoke` answered: the action's values or its error code.
@@ -136,33 +136,6 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for EnvelopeVisitor<V> {
             *slot = Some(members.next_value::<&RawValue>()?);
         }
         Ok(envelope)
-    }
-}
-
-/// A member name or a string value: borrowed from the answer unless it holds escapes.
-struct Name<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Name<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(NameVisitor)
-    }
-}
-
-struct NameVisitor;
-
-impl<'de> Visitor<'de> for NameVisitor {
-    type Value = Name<'de>;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Name<'de>, E> {
-        Ok(Name(Cow::Borrowed(text)))
-    }
-
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<Name<'de>, E> {
-        Ok(Name(Cow::Owned(text.to_owned())))
     }
 }
 

@@ -95,8 +95,8 @@ impl<'a> SeenNames<'a> {
     }
 }
 
-/// A member name, borrowed from the document unless it holds escapes.
-struct Name<'a>(Cow<'a, str>);
+/// A member name (or any string), borrowed from the document unless it holds escapes.
+pub(crate) struct Name<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Name<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
