@@ -216,18 +216,11 @@ struct Settings {
 
 /// Everything the scenarios share.
 struct Bench {
-    client: reqwest::Client,
+    settings: Settings,
     binaries: Binaries,
     workdir: tempfile::TempDir,
     env_file: PathBuf,
     user_server: Running,
-    concurrency: usize,
-    /// `FAROE_HASHING_CONCURRENCY` when given; the server's default otherwise.
-    explicit_hashing_concurrency: Option<usize>,
-    hashing_concurrency: usize,
-    duration: Duration,
-    warm_up: Duration,
-    generator: Generator,
     ticks_per_second: u64,
     next_email: AtomicU64,
     next_database: AtomicU64,
@@ -251,17 +244,11 @@ impl Bench {
         let user_server =
             processes::start_user_server(&user_server_binaries, &settings.client).await?;
         Ok(Bench {
-            client: settings.client.clone(),
+            settings: settings.clone(),
             binaries,
             workdir,
             env_file,
             user_server,
-            concurrency: settings.concurrency,
-            explicit_hashing_concurrency: settings.explicit_hashing_concurrency,
-            hashing_concurrency: settings.hashing_concurrency,
-            duration: settings.duration,
-            warm_up: settings.warm_up,
-            generator: settings.generator,
             ticks_per_second: procstat::ticks_per_second(),
             next_email: AtomicU64::new(0),
             next_database: AtomicU64::new(0),
@@ -270,7 +257,7 @@ impl Bench {
 
     fn api(&self, server: &Running) -> Api {
         Api {
-            client: self.client.clone(),
+            client: self.settings.client.clone(),
             server_url: server.url.clone(),
             user_server_url: self.user_server.url.clone(),
         }
@@ -303,7 +290,7 @@ impl Bench {
             ..self.binaries.clone()
         };
         let settings = self.server_settings(database, user_cache, "off");
-        processes::start_server(&binaries, &settings, &self.client).await
+        processes::start_server(&binaries, &settings, &self.settings.client).await
     }
 
     fn server_settings(
@@ -317,7 +304,7 @@ impl Bench {
             env_file: self.env_file.clone(),
             user_server_port: self.user_server.port,
             session_user_cache: user_cache.to_owned(),
-            hashing_concurrency: self.explicit_hashing_concurrency,
+            hashing_concurrency: self.settings.explicit_hashing_concurrency,
             storage: None,
             pwned_passwords: pwned_passwords.to_owned(),
         }
@@ -331,7 +318,7 @@ impl Bench {
         pwned_passwords: &str,
     ) -> anyhow::Result<Running> {
         let settings = self.server_settings(database, user_cache, pwned_passwords);
-        processes::start_server(&self.binaries, &settings, &self.client).await
+        processes::start_server(&self.binaries, &settings, &self.settings.client).await
     }
 
     /// `count` servers sharing one network engine namespace.
@@ -349,11 +336,13 @@ impl Bench {
                 env_file: self.env_file.clone(),
                 user_server_port: self.user_server.port,
                 session_user_cache: user_cache.to_owned(),
-                hashing_concurrency: self.explicit_hashing_concurrency,
+                hashing_concurrency: self.settings.explicit_hashing_concurrency,
                 storage: Some((url.to_owned(), namespace.to_owned())),
                 pwned_passwords: "off".to_owned(),
             };
-            servers.push(processes::start_server(&self.binaries, &settings, &self.client).await?);
+            servers.push(
+                processes::start_server(&self.binaries, &settings, &self.settings.client).await?,
+            );
         }
         Ok(servers)
     }
@@ -394,7 +383,7 @@ impl Bench {
     where
         Fut: Future<Output = (Row, T)>,
     {
-        eprintln!("bench: {name} for {:.0?}", self.duration);
+        eprintln!("bench: {name} for {:.0?}", self.settings.duration);
         let under_test = Measurement::start(ProcessProbe::new(pid));
         let user_server = Measurement::start(ProcessProbe::new(self.user_server.pid));
         let generator = Measurement::start(ProcessProbe::new(std::process::id()));
@@ -427,12 +416,17 @@ impl Bench {
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
         let operation = Arc::new(operation);
-        run_closed_loop(self.concurrency, self.warm_up, Arc::clone(&operation)).await;
+        run_closed_loop(
+            self.settings.concurrency,
+            self.settings.warm_up,
+            Arc::clone(&operation),
+        )
+        .await;
         self.measure(
             name,
             ceiling,
             server.pid,
-            run_closed_loop(self.concurrency, self.duration, operation),
+            run_closed_loop(self.settings.concurrency, self.settings.duration, operation),
         )
         .await
     }
@@ -442,7 +436,7 @@ impl Bench {
     /// share them round robin; each costs one Argon2id hash to make.
     async fn prepare_sessions(&self, server: &Running) -> anyhow::Result<Vec<String>> {
         const SESSIONS: usize = 4;
-        self.prepare_some_sessions(server, SESSIONS.min(self.concurrency))
+        self.prepare_some_sessions(server, SESSIONS.min(self.settings.concurrency))
             .await
     }
 
@@ -476,13 +470,13 @@ impl Bench {
         server: &Running,
         load: &HttpLoad,
     ) -> anyhow::Result<Row> {
-        match self.generator {
+        match self.settings.generator {
             Generator::BuiltIn => Ok(self
                 .closed_loop(
                     name,
                     ceiling,
                     server,
-                    load.operation(server, self.concurrency),
+                    load.operation(server, self.settings.concurrency),
                 )
                 .await),
             Generator::Wrk => self.wrk_scenario(name, ceiling, server, load).await,
@@ -510,11 +504,11 @@ impl Bench {
         std::fs::write(&script, wrk::script(body.as_deref()))?;
         let url = format!("{}{}", server.url, load.path);
         // The warm-up: connections opened, caches filled.
-        wrk::run(&url, &script, self.concurrency, 1).await?;
-        let seconds = self.duration.as_secs_f64().ceil() as u64;
+        wrk::run(&url, &script, self.settings.concurrency, 1).await?;
+        let seconds = self.settings.duration.as_secs_f64().ceil() as u64;
         let (mut row, outcome) = self
             .measure_row(name, server.pid, async {
-                match wrk::run(&url, &script, self.concurrency, seconds).await {
+                match wrk::run(&url, &script, self.settings.concurrency, seconds).await {
                     Ok(summary) => (Row::from_wrk(name, ceiling, &summary), Ok(())),
                     Err(error) => (
                         Row::from_outcome(name, ceiling, &LoadOutcome::empty()),
@@ -830,7 +824,7 @@ async fn spread_scenario(
             .http_scenario(&name, Some(scenario), server, load)
             .await;
     }
-    let operation = get_session_spread(servers, load, bench.concurrency);
+    let operation = get_session_spread(servers, load, bench.settings.concurrency);
     Ok(bench
         .closed_loop(&name, Some(scenario), &servers[0], operation)
         .await)
@@ -846,7 +840,7 @@ async fn run_engine(
     rows: &mut Vec<Row>,
 ) -> anyhow::Result<()> {
     let namespace = format!("bench_{:08x}", rand::random::<u32>());
-    let client = &bench.client;
+    let client = &bench.settings.client;
     let name = |scenario: &str| format!("{scenario}@{engine}");
     let servers = bench
         .start_instances(instances, url, &namespace, "0")
@@ -854,7 +848,7 @@ async fn run_engine(
 
     let load = bench.valid_sessions(&servers[0]).await?;
     rows.push(spread_scenario(bench, engine, report::SESSION_CACHE_OFF, &servers, &load).await?);
-    let load = HttpLoad::unknown_sessions(bench.concurrency);
+    let load = HttpLoad::unknown_sessions(bench.settings.concurrency);
     rows.push(spread_scenario(bench, engine, report::SESSION_UNKNOWN, &servers, &load).await?);
 
     let mut signin = run_signin(bench, &servers[0]).await?;
@@ -923,7 +917,11 @@ async fn run_default_server(
                 report::SIGNUP,
                 Some(report::ARGON2_RAW),
                 server.pid,
-                run_closed_loop(bench.concurrency, bench.duration, Arc::new(operation)),
+                run_closed_loop(
+                    bench.settings.concurrency,
+                    bench.settings.duration,
+                    Arc::new(operation),
+                ),
             )
             .await;
         rows.push(row);
@@ -955,8 +953,8 @@ async fn measure_scenario(bench: &Bench, scenario: &str) -> anyhow::Result<Vec<R
                     .http_scenario(report::ALIVE, None, &server, &load)
                     .await?,
             );
-            if bench.generator == Generator::Wrk {
-                let operation = load.operation(&server, bench.concurrency);
+            if bench.settings.generator == Generator::Wrk {
+                let operation = load.operation(&server, bench.settings.concurrency);
                 let row = bench
                     .closed_loop(
                         report::ALIVE_BUILT_IN,
@@ -969,7 +967,7 @@ async fn measure_scenario(bench: &Bench, scenario: &str) -> anyhow::Result<Vec<R
             }
         }
         report::SESSION_UNKNOWN => {
-            let load = HttpLoad::unknown_sessions(bench.concurrency);
+            let load = HttpLoad::unknown_sessions(bench.settings.concurrency);
             let row = bench
                 .http_scenario(scenario, Some(report::ALIVE), &server, &load)
                 .await?;
@@ -993,7 +991,7 @@ async fn measure_scenario(bench: &Bench, scenario: &str) -> anyhow::Result<Vec<R
 /// the same client concurrency: the ceiling of the password flows.
 async fn run_argon2_raw(bench: &Bench) -> anyhow::Result<Row> {
     let hasher = Arc::new(PasswordHasher::with_default_params(
-        bench.hashing_concurrency,
+        bench.settings.hashing_concurrency,
     ));
     let operation = move |_, _| {
         let hasher = Arc::clone(&hasher);
@@ -1010,7 +1008,11 @@ async fn run_argon2_raw(bench: &Bench) -> anyhow::Result<Row> {
             report::ARGON2_RAW,
             None,
             std::process::id(),
-            run_closed_loop(bench.concurrency, bench.duration, Arc::new(operation)),
+            run_closed_loop(
+                bench.settings.concurrency,
+                bench.settings.duration,
+                Arc::new(operation),
+            ),
         )
         .await)
 }
@@ -1046,8 +1048,12 @@ async fn run_signin(bench: &Bench, server: &Running) -> anyhow::Result<Vec<Row>>
         }
     };
     let probe = HttpLoad::alive().operation(server, 1);
-    let storm = run_closed_loop(bench.concurrency, bench.duration, Arc::new(operation));
-    let probing = run_paced(PROBE_EVERY, bench.duration, || probe(0, 0));
+    let storm = run_closed_loop(
+        bench.settings.concurrency,
+        bench.settings.duration,
+        Arc::new(operation),
+    );
+    let probing = run_paced(PROBE_EVERY, bench.settings.duration, || probe(0, 0));
     let (signin, probe_outcome) = bench
         .measure_beside(
             report::SIGNIN,
@@ -1070,7 +1076,7 @@ async fn run_signin(bench: &Bench, server: &Running) -> anyhow::Result<Vec<Row>>
 /// the database before the server starts (user cache off).
 async fn run_scale(bench: &Bench, sizes: &[u64], rows: &mut Vec<Row>) -> anyhow::Result<()> {
     let api = Api {
-        client: bench.client.clone(),
+        client: bench.settings.client.clone(),
         server_url: String::new(),
         user_server_url: bench.user_server.url.clone(),
     };
@@ -1094,7 +1100,7 @@ async fn run_scale(bench: &Bench, sizes: &[u64], rows: &mut Vec<Row>) -> anyhow:
         }
         eprintln!("bench: {size} sessions loaded in {:.1?}", loading.elapsed());
         let server = bench.start_server(database.clone(), "0").await?;
-        let client = bench.client.clone();
+        let client = bench.settings.client.clone();
         let url = format!("{}/", server.url);
         let operation = move |worker: usize, iteration: u64| {
             let pick = bulk::mix(seed ^ ((worker as u64) << 40) ^ iteration) % size;
