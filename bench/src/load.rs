@@ -16,6 +16,16 @@ pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, HIGHEST_MICROS, 3).expect("valid histogram bounds")
 }
 
+/// `count` operations over `elapsed`, per second (0 for no time).
+pub fn per_second(count: u64, elapsed: Duration) -> f64 {
+    let seconds = elapsed.as_secs_f64();
+    if seconds > 0.0 {
+        count as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
 /// What one scenario's workers did.
 #[derive(Debug, Clone)]
 pub struct LoadOutcome {
@@ -27,17 +37,22 @@ pub struct LoadOutcome {
 }
 
 impl LoadOutcome {
+    /// No operations yet.
+    pub fn empty() -> Self {
+        LoadOutcome {
+            latencies: new_histogram(),
+            errors: 0,
+            first_error: None,
+            elapsed: Duration::ZERO,
+        }
+    }
+
     pub fn successes(&self) -> u64 {
         self.latencies.len()
     }
 
     pub fn per_second(&self) -> f64 {
-        let seconds = self.elapsed.as_secs_f64();
-        if seconds > 0.0 {
-            self.successes() as f64 / seconds
-        } else {
-            0.0
-        }
+        per_second(self.successes(), self.elapsed)
     }
 
     fn merge(&mut self, other: WorkerTally) {
@@ -112,12 +127,7 @@ where
             })
         })
         .collect();
-    let mut outcome = LoadOutcome {
-        latencies: new_histogram(),
-        errors: 0,
-        first_error: None,
-        elapsed: Duration::ZERO,
-    };
+    let mut outcome = LoadOutcome::empty();
     for worker in workers {
         match worker.await {
             Ok(tally) => outcome.merge(tally),
@@ -155,10 +165,8 @@ where
         tally.record(begun, result);
     }
     let mut outcome = LoadOutcome {
-        latencies: new_histogram(),
-        errors: 0,
-        first_error: None,
         elapsed: started.elapsed(),
+        ..LoadOutcome::empty()
     };
     outcome.merge(tally);
     outcome

@@ -5,22 +5,28 @@
 
 mod api;
 mod bulk;
+mod compare;
+mod instructions;
 mod load;
 mod metrics_ab;
 mod processes;
 mod procstat;
 mod pwned;
+mod raw_http;
 mod report;
+mod wrk;
 
 use std::collections::BTreeSet;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use bytes::Bytes;
 use clap::Parser;
 use serde::Serialize;
@@ -31,6 +37,7 @@ use crate::api::{get_session_body, Api, PASSWORD};
 use crate::load::{run_closed_loop, run_paced, LoadOutcome};
 use crate::processes::{Binaries, Running, ServerSettings};
 use crate::procstat::{cpu_percent_of_one_core, Measurement, ProcessProbe};
+use crate::raw_http::{request_bytes, Connections, Expect};
 use crate::report::{Row, TargetCheck};
 
 const SCENARIOS: &[&str] = &[
@@ -102,6 +109,68 @@ struct Options {
     /// pwned_file scenario [default: 10000000; 1000000 with --quick]
     #[arg(long, value_name = "N")]
     pwned_lines: Option<u64>,
+    /// What makes the load of the one-request scenarios (alive, get_session): wrk when
+    /// it is installed, else the built-in generator
+    #[arg(long, value_enum, default_value_t = GeneratorChoice::Auto)]
+    generator: GeneratorChoice,
+    /// Compare with this server binary (A) in one run: every scenario of the
+    /// comparison (alive, get_session unknown, cache off and on, signin) runs against
+    /// A and this build's server (B) in turn, A, B, A, B, each with fresh storage and
+    /// a fresh user server, and the table gives B/A per row
+    #[arg(long, value_name = "PATH")]
+    baseline_bin: Option<PathBuf>,
+    /// The user server binary A runs with [default: this build's mock-backend]
+    #[arg(long, value_name = "PATH", requires = "baseline_bin")]
+    baseline_backend_bin: Option<PathBuf>,
+    /// With --baseline-bin: rounds of A, B; the table gives the median of each ratio
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    repeat: usize,
+    /// Count CPU instructions per request instead (perf stat where the machine has
+    /// the counter, else callgrind): alive, get_session unknown, cache off and on,
+    /// for the server and the user server; with --baseline-bin for both servers
+    #[arg(long)]
+    instructions: bool,
+    /// With --instructions under callgrind: keep the dumps here, one directory per
+    /// side and scenario, for callgrind_annotate
+    #[arg(long, value_name = "DIR", requires = "instructions")]
+    keep_profiles: Option<PathBuf>,
+}
+
+/// `--generator`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum GeneratorChoice {
+    Auto,
+    Wrk,
+    BuiltIn,
+}
+
+/// What makes the load of the one-request scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Generator {
+    Wrk,
+    BuiltIn,
+}
+
+impl Generator {
+    fn choose(choice: GeneratorChoice) -> anyhow::Result<Generator> {
+        Ok(match choice {
+            GeneratorChoice::BuiltIn => Generator::BuiltIn,
+            GeneratorChoice::Wrk if wrk::available() => Generator::Wrk,
+            GeneratorChoice::Wrk => bail!("--generator wrk: wrk is not installed"),
+            GeneratorChoice::Auto if wrk::available() => Generator::Wrk,
+            GeneratorChoice::Auto => {
+                eprintln!("bench: wrk is not installed; the built-in generator makes the load");
+                Generator::BuiltIn
+            }
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Generator::Wrk => report::GENERATOR_WRK,
+            Generator::BuiltIn => report::GENERATOR_BUILT_IN,
+        }
+    }
 }
 
 /// The scenarios to run: the ones asked for and the ceilings they are compared to.
@@ -135,28 +204,63 @@ fn selected_scenarios(only: &[String]) -> anyhow::Result<BTreeSet<&'static str>>
     Ok(chosen)
 }
 
-/// Everything the scenarios share.
-struct Bench {
+/// How every scenario of a run is driven.
+#[derive(Clone)]
+struct Settings {
     client: reqwest::Client,
-    binaries: Binaries,
-    workdir: tempfile::TempDir,
-    env_file: PathBuf,
-    user_server: Running,
     concurrency: usize,
     /// `FAROE_HASHING_CONCURRENCY` when given; the server's default otherwise.
     explicit_hashing_concurrency: Option<usize>,
     hashing_concurrency: usize,
     duration: Duration,
     warm_up: Duration,
+    generator: Generator,
+}
+
+/// Everything the scenarios share.
+struct Bench {
+    settings: Settings,
+    binaries: Binaries,
+    workdir: tempfile::TempDir,
+    env_file: PathBuf,
+    user_server: Running,
     ticks_per_second: u64,
     next_email: AtomicU64,
     next_database: AtomicU64,
 }
 
 impl Bench {
+    /// A bench with its own working directory and a fresh user server, started
+    /// under `user_server_launcher` when that is not empty.
+    async fn start(
+        settings: &Settings,
+        binaries: Binaries,
+        user_server_launcher: Vec<String>,
+    ) -> anyhow::Result<Bench> {
+        let workdir = tempfile::tempdir()?;
+        let env_file = workdir.path().join("empty.env");
+        std::fs::write(&env_file, "")?;
+        let user_server_binaries = Binaries {
+            launcher: user_server_launcher,
+            ..binaries.clone()
+        };
+        let user_server =
+            processes::start_user_server(&user_server_binaries, &settings.client).await?;
+        Ok(Bench {
+            settings: settings.clone(),
+            binaries,
+            workdir,
+            env_file,
+            user_server,
+            ticks_per_second: procstat::ticks_per_second(),
+            next_email: AtomicU64::new(0),
+            next_database: AtomicU64::new(0),
+        })
+    }
+
     fn api(&self, server: &Running) -> Api {
         Api {
-            client: self.client.clone(),
+            client: self.settings.client.clone(),
             server_url: server.url.clone(),
             user_server_url: self.user_server.url.clone(),
         }
@@ -177,6 +281,38 @@ impl Bench {
             .await
     }
 
+    /// A server started under `launcher` (an instruction counter).
+    async fn start_server_under(
+        &self,
+        launcher: Vec<String>,
+        database: PathBuf,
+        user_cache: &str,
+    ) -> anyhow::Result<Running> {
+        let binaries = Binaries {
+            launcher,
+            ..self.binaries.clone()
+        };
+        let settings = self.server_settings(database, user_cache, "off");
+        processes::start_server(&binaries, &settings, &self.settings.client).await
+    }
+
+    fn server_settings(
+        &self,
+        database: PathBuf,
+        user_cache: &str,
+        pwned_passwords: &str,
+    ) -> ServerSettings {
+        ServerSettings {
+            database,
+            env_file: self.env_file.clone(),
+            user_server_port: self.user_server.port,
+            session_user_cache: user_cache.to_owned(),
+            hashing_concurrency: self.settings.explicit_hashing_concurrency,
+            storage: None,
+            pwned_passwords: pwned_passwords.to_owned(),
+        }
+    }
+
     /// A server whose `FAROE_PWNED_PASSWORDS` is `pwned_passwords`.
     async fn start_server_checking(
         &self,
@@ -184,16 +320,8 @@ impl Bench {
         user_cache: &str,
         pwned_passwords: &str,
     ) -> anyhow::Result<Running> {
-        let settings = ServerSettings {
-            database,
-            env_file: self.env_file.clone(),
-            user_server_port: self.user_server.port,
-            session_user_cache: user_cache.to_owned(),
-            hashing_concurrency: self.explicit_hashing_concurrency,
-            storage: None,
-            pwned_passwords: pwned_passwords.to_owned(),
-        };
-        processes::start_server(&self.binaries, &settings, &self.client).await
+        let settings = self.server_settings(database, user_cache, pwned_passwords);
+        processes::start_server(&self.binaries, &settings, &self.settings.client).await
     }
 
     /// `count` servers sharing one network engine namespace.
@@ -211,11 +339,13 @@ impl Bench {
                 env_file: self.env_file.clone(),
                 user_server_port: self.user_server.port,
                 session_user_cache: user_cache.to_owned(),
-                hashing_concurrency: self.explicit_hashing_concurrency,
+                hashing_concurrency: self.settings.explicit_hashing_concurrency,
                 storage: Some((url.to_owned(), namespace.to_owned())),
                 pwned_passwords: "off".to_owned(),
             };
-            servers.push(processes::start_server(&self.binaries, &settings, &self.client).await?);
+            servers.push(
+                processes::start_server(&self.binaries, &settings, &self.settings.client).await?,
+            );
         }
         Ok(servers)
     }
@@ -243,17 +373,29 @@ impl Bench {
     where
         Fut: Future<Output = (LoadOutcome, T)>,
     {
-        eprintln!("bench: {name} for {:.0?}", self.duration);
+        self.measure_row(name, pid, async {
+            let (outcome, beside) = load.await;
+            (Row::from_outcome(name, ceiling, &outcome), beside)
+        })
+        .await
+    }
+
+    /// Runs `load`, which makes its row, while measuring CPU and peak memory of `pid`,
+    /// the user server's CPU and this process's (the built-in generator's).
+    async fn measure_row<Fut, T>(&self, name: &str, pid: u32, load: Fut) -> (Row, T)
+    where
+        Fut: Future<Output = (Row, T)>,
+    {
+        eprintln!("bench: {name} for {:.0?}", self.settings.duration);
         let under_test = Measurement::start(ProcessProbe::new(pid));
         let user_server = Measurement::start(ProcessProbe::new(self.user_server.pid));
         let generator = Measurement::start(ProcessProbe::new(std::process::id()));
         let started = Instant::now();
-        let (outcome, beside) = load.await;
+        let (mut row, beside) = load.await;
         let wall = started.elapsed();
         let (ticks, peak_kib) = under_test.finish();
         let (user_server_ticks, _) = user_server.finish();
         let (generator_ticks, _) = generator.finish();
-        let mut row = Row::from_outcome(name, ceiling, &outcome);
         row.cpu_percent = ticks.map(|t| cpu_percent_of_one_core(t, self.ticks_per_second, wall));
         row.user_server_cpu_percent =
             user_server_ticks.map(|t| cpu_percent_of_one_core(t, self.ticks_per_second, wall));
@@ -277,12 +419,17 @@ impl Bench {
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
         let operation = Arc::new(operation);
-        run_closed_loop(self.concurrency, self.warm_up, Arc::clone(&operation)).await;
+        run_closed_loop(
+            self.settings.concurrency,
+            self.settings.warm_up,
+            Arc::clone(&operation),
+        )
+        .await;
         self.measure(
             name,
             ceiling,
             server.pid,
-            run_closed_loop(self.concurrency, self.duration, operation),
+            run_closed_loop(self.settings.concurrency, self.settings.duration, operation),
         )
         .await
     }
@@ -292,13 +439,175 @@ impl Bench {
     /// share them round robin; each costs one Argon2id hash to make.
     async fn prepare_sessions(&self, server: &Running) -> anyhow::Result<Vec<String>> {
         const SESSIONS: usize = 4;
+        self.prepare_some_sessions(server, SESSIONS.min(self.settings.concurrency))
+            .await
+    }
+
+    /// `get_session` with the sessions [`Bench::prepare_sessions`] makes on `server`.
+    async fn valid_sessions(&self, server: &Running) -> anyhow::Result<HttpLoad> {
+        let tokens = self.prepare_sessions(server).await?;
+        let bodies = tokens.iter().map(|token| get_session_body(token)).collect();
+        Ok(HttpLoad::get_session(bodies, true))
+    }
+
+    /// `count` (at least one) session tokens of one new user.
+    async fn prepare_some_sessions(
+        &self,
+        server: &Running,
+        count: usize,
+    ) -> anyhow::Result<Vec<String>> {
         let api = self.api(server);
         let email = self.fresh_email("session-user");
         let mut tokens = vec![api.sign_up(&email, PASSWORD).await?];
-        while tokens.len() < SESSIONS.min(self.concurrency) {
+        while tokens.len() < count {
             tokens.push(api.sign_in(&email, PASSWORD).await?);
         }
         Ok(tokens)
+    }
+
+    /// A one-request scenario against `server`, its load made by the run's generator.
+    async fn http_scenario(
+        &self,
+        name: &str,
+        ceiling: Option<&str>,
+        server: &Running,
+        load: &HttpLoad,
+    ) -> anyhow::Result<Row> {
+        match self.settings.generator {
+            Generator::BuiltIn => Ok(self
+                .closed_loop(
+                    name,
+                    ceiling,
+                    server,
+                    load.operation(server, self.settings.concurrency),
+                )
+                .await),
+            Generator::Wrk => self.wrk_scenario(name, ceiling, server, load).await,
+        }
+    }
+
+    /// wrk posts the first of the load's bodies on every connection; one request
+    /// before and one after the run check what the answers say.
+    async fn wrk_scenario(
+        &self,
+        name: &str,
+        ceiling: Option<&str>,
+        server: &Running,
+        load: &HttpLoad,
+    ) -> anyhow::Result<Row> {
+        let check = load.operation(server, 1);
+        check(0, 0)
+            .await
+            .map_err(|error| anyhow!("{name}: the answer before the run: {error}"))?;
+        let body = load
+            .bodies
+            .first()
+            .map(|body| String::from_utf8_lossy(body).into_owned());
+        let script = self.workdir.path().join(format!("{name}.lua"));
+        std::fs::write(&script, wrk::script(body.as_deref()))?;
+        let url = format!("{}{}", server.url, load.path);
+        // The warm-up: connections opened, caches filled.
+        wrk::run(&url, &script, self.settings.concurrency, 1).await?;
+        let seconds = self.settings.duration.as_secs_f64().ceil() as u64;
+        let (mut row, outcome) = self
+            .measure_row(name, server.pid, async {
+                match wrk::run(&url, &script, self.settings.concurrency, seconds).await {
+                    Ok(summary) => (Row::from_wrk(name, ceiling, &summary), Ok(())),
+                    Err(error) => (
+                        Row::from_outcome(name, ceiling, &LoadOutcome::empty()),
+                        Err(error),
+                    ),
+                }
+            })
+            .await;
+        outcome?;
+        // This process only waited for wrk; wrk's own CPU is not measured.
+        row.generator_cpu_percent = None;
+        check(0, 1)
+            .await
+            .map_err(|error| anyhow!("{name}: the answer after the run: {error}"))?;
+        Ok(row)
+    }
+}
+
+/// A boxed operation of a closed-loop scenario.
+type Operation = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// One request every worker repeats, and what its answer must look like.
+#[derive(Debug, Clone)]
+struct HttpLoad {
+    path: &'static str,
+    /// The bodies workers post round robin; none: the request is a GET.
+    bodies: Vec<Bytes>,
+    expect: Expect,
+}
+
+impl HttpLoad {
+    fn alive() -> Self {
+        HttpLoad {
+            path: "/alive",
+            bodies: Vec::new(),
+            expect: Expect {
+                starting: ALIVE_ANSWER,
+                ending: b"",
+            },
+        }
+    }
+
+    /// `get_session` with these pre-serialised bodies.
+    fn get_session(bodies: Vec<Bytes>, valid: bool) -> Self {
+        let expect = if valid {
+            Expect {
+                starting: OK_ANSWER,
+                ending: b"",
+            }
+        } else {
+            Expect {
+                starting: NOT_OK_ANSWER,
+                ending: INVALID_SESSION_TOKEN,
+            }
+        };
+        HttpLoad {
+            path: "/",
+            bodies,
+            expect,
+        }
+    }
+
+    /// `get_session` with `count` well-formed tokens nobody issued.
+    fn unknown_sessions(count: usize) -> Self {
+        let bodies = (0..count.max(1))
+            .map(|_| get_session_body(&format_token(&generate_id(), &generate_secret())))
+            .collect();
+        HttpLoad::get_session(bodies, false)
+    }
+
+    /// The built-in generator's operation on `server` for up to `workers` workers:
+    /// worker `w` keeps one connection and sends body `w` (round robin).
+    fn operation(
+        &self,
+        server: &Running,
+        workers: usize,
+    ) -> impl Fn(usize, u64) -> Operation + Send + Sync + 'static {
+        let address = SocketAddr::from((processes::SERVER_IP, server.port));
+        let requests: Arc<Vec<Vec<u8>>> = Arc::new(if self.bodies.is_empty() {
+            vec![request_bytes(address, self.path, None)]
+        } else {
+            self.bodies
+                .iter()
+                .map(|body| request_bytes(address, self.path, Some(body)))
+                .collect()
+        });
+        let connections = Connections::new(address, workers);
+        let expect = self.expect;
+        move |worker, _| {
+            let requests = Arc::clone(&requests);
+            let connections = connections.clone();
+            Box::pin(async move {
+                let request = &requests[worker % requests.len()];
+                connections.exchange(worker, request, expect).await
+            })
+        }
     }
 }
 
@@ -326,49 +635,6 @@ const ALIVE_ANSWER: &[u8] = b"{\"status\":\"alive\"}";
 const OK_ANSWER: &[u8] = b"{\"ok\":true";
 const NOT_OK_ANSWER: &[u8] = b"{\"ok\":false";
 const INVALID_SESSION_TOKEN: &[u8] = b"\"error_code\":\"invalid_session_token\"}";
-
-fn alive_operation(
-    client: &reqwest::Client,
-    server: &Running,
-) -> impl Fn(usize, u64) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
-       + Send
-       + Sync
-       + 'static {
-    let client = client.clone();
-    let url = format!("{}/alive", server.url);
-    move |_, _| {
-        let sent = client.get(&url).send();
-        Box::pin(async move { check_answer(sent.await, ALIVE_ANSWER, b"").await })
-    }
-}
-
-/// `get_session` with one pre-serialised body per worker, each answer checked.
-fn get_session_operation(
-    client: &reqwest::Client,
-    server: &Running,
-    bodies: Vec<Bytes>,
-    valid: bool,
-) -> impl Fn(usize, u64) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
-       + Send
-       + Sync
-       + 'static {
-    let client = client.clone();
-    let url = format!("{}/", server.url);
-    let (starting, ending) = if valid {
-        (OK_ANSWER, &b""[..])
-    } else {
-        (NOT_OK_ANSWER, INVALID_SESSION_TOKEN)
-    };
-    move |worker, _| {
-        let body = bodies[worker % bodies.len()].clone();
-        let sent = client
-            .post(&url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send();
-        Box::pin(async move { check_answer(sent.await, starting, ending).await })
-    }
-}
 
 #[derive(Debug, Serialize)]
 struct Report {
@@ -415,37 +681,71 @@ async fn run(options: Options) -> anyhow::Result<()> {
         bail!("--instances must be at least 1");
     }
 
+    if options.repeat == 0 {
+        bail!("--repeat must be at least 1");
+    }
+    let baseline = match &options.baseline_bin {
+        Some(server) => Some(compare::baseline_binaries(
+            server,
+            options.baseline_backend_bin.as_deref(),
+        )?),
+        None => None,
+    };
+
     let binaries = tokio::task::spawn_blocking(processes::build_release_binaries).await??;
     let client = reqwest::Client::builder()
         .tcp_nodelay(true)
         .no_proxy()
         .pool_max_idle_per_host(usize::MAX)
         .build()?;
-    let workdir = tempfile::tempdir()?;
-    let env_file = workdir.path().join("empty.env");
-    std::fs::write(&env_file, "")?;
-    let user_server = processes::start_user_server(&binaries, &client).await?;
-    let bench = Bench {
+    let settings = Settings {
         client,
-        binaries,
-        workdir,
-        env_file,
-        user_server,
         concurrency: options.concurrency,
         explicit_hashing_concurrency,
         hashing_concurrency,
         duration: Duration::from_secs_f64(seconds),
         warm_up: Duration::from_secs_f64((seconds / 10.0).clamp(0.2, 1.0)),
-        ticks_per_second: procstat::ticks_per_second(),
-        next_email: AtomicU64::new(0),
-        next_database: AtomicU64::new(0),
+        generator: Generator::choose(options.generator)?,
     };
+    let header = format!(
+        "Tiauth Faroe benchmark: {cpus} CPUs, concurrency {}, {seconds} s per scenario{}, load from {}, {}",
+        options.concurrency,
+        if options.quick { " (--quick)" } else { "" },
+        settings.generator.name(),
+        time::OffsetDateTime::now_utc().date(),
+    );
 
+    if options.instructions {
+        let requests = if options.quick { 300 } else { 1_000 };
+        let table = instructions::run(
+            &settings,
+            &binaries,
+            baseline.as_ref(),
+            requests,
+            options.keep_profiles.as_deref(),
+        )
+        .await?;
+        println!("\n{table}");
+        return Ok(());
+    }
+    if let Some(baseline) = baseline {
+        let comparison = compare::run(&settings, &baseline, &binaries, options.repeat).await?;
+        println!("\n{header}\n");
+        println!(
+            "A: {}\nB: {}\n",
+            baseline.server.display(),
+            binaries.server.display()
+        );
+        print!("{}", compare::render(&comparison, options.repeat));
+        return Ok(());
+    }
+
+    let bench = Bench::start(&settings, binaries, Vec::new()).await?;
     let load_before = procstat::load_average();
     let mut rows = Vec::new();
     run_default_server(&bench, &chosen, &mut rows).await?;
     if chosen.contains(report::SESSION_CACHE_ON) {
-        rows.push(run_cache_on(&bench).await?);
+        rows.extend(measure_scenario(&bench, report::SESSION_CACHE_ON).await?);
     }
     for (engine, url) in &engines {
         run_engine(&bench, engine, url, options.instances, &mut rows).await?;
@@ -474,11 +774,7 @@ async fn run(options: Options) -> anyhow::Result<()> {
     let load_after = procstat::load_average();
     report::fill_ratios(&mut rows);
     let targets = report::evaluate_targets(&rows, hashing_concurrency);
-    println!(
-        "\nTiauth Faroe benchmark: {cpus} CPUs, concurrency {}, {seconds} s per scenario{}\n",
-        options.concurrency,
-        if options.quick { " (--quick)" } else { "" }
-    );
+    println!("\n{header}\n");
     println!(
         "Load average (1 min) before the scenarios: {}, after: {} (other work on the machine skews the figures)\n",
         load_before.as_deref().unwrap_or("?"),
@@ -506,21 +802,38 @@ async fn run(options: Options) -> anyhow::Result<()> {
 
 /// `get_session` (valid or unknown tokens) spread round robin over `servers`.
 fn get_session_spread(
-    client: &reqwest::Client,
     servers: &[Running],
-    bodies: Vec<Bytes>,
-    valid: bool,
-) -> impl Fn(usize, u64) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
-       + Send
-       + Sync
-       + 'static {
+    load: &HttpLoad,
+    workers: usize,
+) -> impl Fn(usize, u64) -> Operation + Send + Sync + 'static {
     let operations: Vec<_> = servers
         .iter()
-        .map(|server| get_session_operation(client, server, bodies.clone(), valid))
+        .map(|server| load.operation(server, workers))
         .collect();
     move |worker, iteration| {
         operations[(worker + iteration as usize) % operations.len()](worker, iteration)
     }
+}
+
+/// The row `<scenario>@<engine>` on `servers`, compared with SQLite's `scenario` row:
+/// by the run's generator on one server, by the built-in one round robin over several.
+async fn spread_scenario(
+    bench: &Bench,
+    engine: &str,
+    scenario: &str,
+    servers: &[Running],
+    load: &HttpLoad,
+) -> anyhow::Result<Row> {
+    let name = format!("{scenario}@{engine}");
+    if let [server] = servers {
+        return bench
+            .http_scenario(&name, Some(scenario), server, load)
+            .await;
+    }
+    let operation = get_session_spread(servers, load, bench.settings.concurrency);
+    Ok(bench
+        .closed_loop(&name, Some(scenario), &servers[0], operation)
+        .await)
 }
 
 /// The rows of one network engine, each compared with SQLite's row of the same
@@ -533,41 +846,16 @@ async fn run_engine(
     rows: &mut Vec<Row>,
 ) -> anyhow::Result<()> {
     let namespace = format!("bench_{:08x}", rand::random::<u32>());
-    let client = &bench.client;
+    let client = &bench.settings.client;
     let name = |scenario: &str| format!("{scenario}@{engine}");
     let servers = bench
         .start_instances(instances, url, &namespace, "0")
         .await?;
-    let pid = servers[0].pid;
 
-    let tokens = bench.prepare_sessions(&servers[0]).await?;
-    let bodies: Vec<Bytes> = tokens.iter().map(|token| get_session_body(token)).collect();
-    let operation = Arc::new(get_session_spread(client, &servers, bodies, true));
-    run_closed_loop(bench.concurrency, bench.warm_up, Arc::clone(&operation)).await;
-    let row = bench
-        .measure(
-            &name(report::SESSION_CACHE_OFF),
-            Some(report::SESSION_CACHE_OFF),
-            pid,
-            run_closed_loop(bench.concurrency, bench.duration, operation),
-        )
-        .await;
-    rows.push(row);
-
-    let bodies = (0..bench.concurrency)
-        .map(|_| get_session_body(&format_token(&generate_id(), &generate_secret())))
-        .collect();
-    let operation = Arc::new(get_session_spread(client, &servers, bodies, false));
-    run_closed_loop(bench.concurrency, bench.warm_up, Arc::clone(&operation)).await;
-    let row = bench
-        .measure(
-            &name(report::SESSION_UNKNOWN),
-            Some(report::SESSION_UNKNOWN),
-            pid,
-            run_closed_loop(bench.concurrency, bench.duration, operation),
-        )
-        .await;
-    rows.push(row);
+    let load = bench.valid_sessions(&servers[0]).await?;
+    rows.push(spread_scenario(bench, engine, report::SESSION_CACHE_OFF, &servers, &load).await?);
+    let load = HttpLoad::unknown_sessions(bench.settings.concurrency);
+    rows.push(spread_scenario(bench, engine, report::SESSION_UNKNOWN, &servers, &load).await?);
 
     let mut signin = run_signin(bench, &servers[0]).await?;
     signin.truncate(1);
@@ -586,19 +874,8 @@ async fn run_engine(
     let servers = bench
         .start_instances(instances, url, &namespace, "60s")
         .await?;
-    let tokens = bench.prepare_sessions(&servers[0]).await?;
-    let bodies: Vec<Bytes> = tokens.iter().map(|token| get_session_body(token)).collect();
-    let operation = Arc::new(get_session_spread(client, &servers, bodies, true));
-    run_closed_loop(bench.concurrency, bench.warm_up, Arc::clone(&operation)).await;
-    let row = bench
-        .measure(
-            &name(report::SESSION_CACHE_ON),
-            Some(report::SESSION_CACHE_ON),
-            servers[0].pid,
-            run_closed_loop(bench.concurrency, bench.duration, operation),
-        )
-        .await;
-    rows.push(row);
+    let load = bench.valid_sessions(&servers[0]).await?;
+    rows.push(spread_scenario(bench, engine, report::SESSION_CACHE_ON, &servers, &load).await?);
     let _ = client
         .post(format!("{}/reset", servers[0].url))
         .send()
@@ -609,72 +886,27 @@ async fn run_engine(
     Ok(())
 }
 
-/// The scenarios on a server with the default settings (user cache off).
+/// The scenarios on servers with the default settings (user cache off), each on a
+/// fresh server, in the order the table lists them.
 async fn run_default_server(
     bench: &Bench,
     chosen: &BTreeSet<&str>,
     rows: &mut Vec<Row>,
 ) -> anyhow::Result<()> {
-    let on_this_server = [
+    for scenario in [
         report::ALIVE,
         report::SESSION_CACHE_OFF,
         report::SESSION_UNKNOWN,
-        report::SIGNUP,
-        report::SIGNIN,
-    ];
-    if !on_this_server.iter().any(|name| chosen.contains(name)) {
-        if chosen.contains(report::ARGON2_RAW) {
-            rows.push(run_argon2_raw(bench).await?);
+    ] {
+        if chosen.contains(scenario) {
+            rows.extend(measure_scenario(bench, scenario).await?);
         }
-        return Ok(());
-    }
-    let server = bench.start_server(bench.fresh_database(), "0").await?;
-    let client = &bench.client;
-
-    if chosen.contains(report::ALIVE) {
-        let row = bench
-            .closed_loop(
-                report::ALIVE,
-                None,
-                &server,
-                alive_operation(client, &server),
-            )
-            .await;
-        rows.push(row);
-    }
-    if chosen.contains(report::SESSION_CACHE_OFF) {
-        let tokens = bench.prepare_sessions(&server).await?;
-        let bodies = tokens.iter().map(|token| get_session_body(token)).collect();
-        let operation = get_session_operation(client, &server, bodies, true);
-        let row = bench
-            .closed_loop(
-                report::SESSION_CACHE_OFF,
-                Some(report::ALIVE),
-                &server,
-                operation,
-            )
-            .await;
-        rows.push(row);
-    }
-    if chosen.contains(report::SESSION_UNKNOWN) {
-        let bodies = (0..bench.concurrency)
-            .map(|_| get_session_body(&format_token(&generate_id(), &generate_secret())))
-            .collect();
-        let operation = get_session_operation(client, &server, bodies, false);
-        let row = bench
-            .closed_loop(
-                report::SESSION_UNKNOWN,
-                Some(report::ALIVE),
-                &server,
-                operation,
-            )
-            .await;
-        rows.push(row);
     }
     if chosen.contains(report::ARGON2_RAW) {
         rows.push(run_argon2_raw(bench).await?);
     }
     if chosen.contains(report::SIGNUP) {
+        let server = bench.start_server(bench.fresh_database(), "0").await?;
         let api = Arc::new(bench.api(&server));
         let operation = move |worker: usize, iteration: u64| {
             let api = Arc::clone(&api);
@@ -691,23 +923,81 @@ async fn run_default_server(
                 report::SIGNUP,
                 Some(report::ARGON2_RAW),
                 server.pid,
-                run_closed_loop(bench.concurrency, bench.duration, Arc::new(operation)),
+                run_closed_loop(
+                    bench.settings.concurrency,
+                    bench.settings.duration,
+                    Arc::new(operation),
+                ),
             )
             .await;
         rows.push(row);
+        server.stop().await;
     }
     if chosen.contains(report::SIGNIN) {
-        rows.extend(run_signin(bench, &server).await?);
+        rows.extend(measure_scenario(bench, report::SIGNIN).await?);
+    }
+    Ok(())
+}
+
+/// One scenario on a fresh server of its own: its row, and for `alive` under wrk the
+/// built-in generator's row beside it, for `signin` the `alive` probe's.
+async fn measure_scenario(bench: &Bench, scenario: &str) -> anyhow::Result<Vec<Row>> {
+    let user_cache = if scenario == report::SESSION_CACHE_ON {
+        "60s"
+    } else {
+        "0"
+    };
+    let server = bench
+        .start_server(bench.fresh_database(), user_cache)
+        .await?;
+    let mut rows = Vec::new();
+    match scenario {
+        report::ALIVE => {
+            let load = HttpLoad::alive();
+            rows.push(
+                bench
+                    .http_scenario(report::ALIVE, None, &server, &load)
+                    .await?,
+            );
+            if bench.settings.generator == Generator::Wrk {
+                let operation = load.operation(&server, bench.settings.concurrency);
+                let row = bench
+                    .closed_loop(
+                        report::ALIVE_BUILT_IN,
+                        Some(report::ALIVE),
+                        &server,
+                        operation,
+                    )
+                    .await;
+                rows.push(row);
+            }
+        }
+        report::SESSION_UNKNOWN => {
+            let load = HttpLoad::unknown_sessions(bench.settings.concurrency);
+            let row = bench
+                .http_scenario(scenario, Some(report::ALIVE), &server, &load)
+                .await?;
+            rows.push(row);
+        }
+        report::SESSION_CACHE_OFF | report::SESSION_CACHE_ON => {
+            let load = bench.valid_sessions(&server).await?;
+            let row = bench
+                .http_scenario(scenario, Some(report::ALIVE), &server, &load)
+                .await?;
+            rows.push(row);
+        }
+        report::SIGNIN => rows.extend(run_signin(bench, &server).await?),
+        other => bail!("{other} is not a scenario of its own server"),
     }
     server.stop().await;
-    Ok(())
+    Ok(rows)
 }
 
 /// Argon2id in this process with the server's parameters and concurrency limit, at
 /// the same client concurrency: the ceiling of the password flows.
 async fn run_argon2_raw(bench: &Bench) -> anyhow::Result<Row> {
     let hasher = Arc::new(PasswordHasher::with_default_params(
-        bench.hashing_concurrency,
+        bench.settings.hashing_concurrency,
     ));
     let operation = move |_, _| {
         let hasher = Arc::clone(&hasher);
@@ -724,7 +1014,11 @@ async fn run_argon2_raw(bench: &Bench) -> anyhow::Result<Row> {
             report::ARGON2_RAW,
             None,
             std::process::id(),
-            run_closed_loop(bench.concurrency, bench.duration, Arc::new(operation)),
+            run_closed_loop(
+                bench.settings.concurrency,
+                bench.settings.duration,
+                Arc::new(operation),
+            ),
         )
         .await)
 }
@@ -759,9 +1053,13 @@ async fn run_signin(bench: &Bench, server: &Running) -> anyhow::Result<Vec<Row>>
                 .map_err(|e| format!("{e:#}"))
         }
     };
-    let probe = alive_operation(&bench.client, server);
-    let storm = run_closed_loop(bench.concurrency, bench.duration, Arc::new(operation));
-    let probing = run_paced(PROBE_EVERY, bench.duration, || probe(0, 0));
+    let probe = HttpLoad::alive().operation(server, 1);
+    let storm = run_closed_loop(
+        bench.settings.concurrency,
+        bench.settings.duration,
+        Arc::new(operation),
+    );
+    let probing = run_paced(PROBE_EVERY, bench.settings.duration, || probe(0, 0));
     let (signin, probe_outcome) = bench
         .measure_beside(
             report::SIGNIN,
@@ -780,29 +1078,11 @@ async fn run_signin(bench: &Bench, server: &Running) -> anyhow::Result<Vec<Row>>
     ])
 }
 
-/// `get_session` with valid tokens on a server whose user cache is on (60 s).
-async fn run_cache_on(bench: &Bench) -> anyhow::Result<Row> {
-    let server = bench.start_server(bench.fresh_database(), "60s").await?;
-    let tokens = bench.prepare_sessions(&server).await?;
-    let bodies = tokens.iter().map(|token| get_session_body(token)).collect();
-    let operation = get_session_operation(&bench.client, &server, bodies, true);
-    let row = bench
-        .closed_loop(
-            report::SESSION_CACHE_ON,
-            Some(report::ALIVE),
-            &server,
-            operation,
-        )
-        .await;
-    server.stop().await;
-    Ok(row)
-}
-
 /// `get_session` over uniformly random tokens among `size` sessions bulk-loaded into
 /// the database before the server starts (user cache off).
 async fn run_scale(bench: &Bench, sizes: &[u64], rows: &mut Vec<Row>) -> anyhow::Result<()> {
     let api = Api {
-        client: bench.client.clone(),
+        client: bench.settings.client.clone(),
         server_url: String::new(),
         user_server_url: bench.user_server.url.clone(),
     };
@@ -826,7 +1106,7 @@ async fn run_scale(bench: &Bench, sizes: &[u64], rows: &mut Vec<Row>) -> anyhow:
         }
         eprintln!("bench: {size} sessions loaded in {:.1?}", loading.elapsed());
         let server = bench.start_server(database.clone(), "0").await?;
-        let client = bench.client.clone();
+        let client = bench.settings.client.clone();
         let url = format!("{}/", server.url);
         let operation = move |worker: usize, iteration: u64| {
             let pick = bulk::mix(seed ^ ((worker as u64) << 40) ^ iteration) % size;

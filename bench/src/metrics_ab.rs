@@ -3,25 +3,19 @@
 //! decorators) and one without, measured in turns within the same run. Each side keeps
 //! its best turn, so a burst of other work on the machine does not decide the row.
 
-use std::future::Future;
 use std::net::Ipv4Addr;
-use std::pin::Pin;
-use std::sync::Arc;
 
 use anyhow::{bail, Context};
 
-use crate::api::get_session_body;
-use crate::processes::{self, Running, ServerSettings};
+use crate::processes::{self, Running};
 use crate::report::Row;
-use crate::{get_session_operation, Bench};
+use crate::Bench;
 
 pub const SCENARIO: &str = "metrics_ab";
 const OFF: &str = "session_cache_on_metrics_off";
 const ON: &str = "session_cache_on_metrics_on";
 /// Turns per side, alternating off and on.
 const TURNS: usize = 3;
-
-type Operation = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 /// A server with the user cache on; with `admin` its admin listener is on that port.
 async fn start(bench: &Bench, admin: Option<u16>) -> anyhow::Result<Running> {
@@ -33,21 +27,17 @@ async fn start(bench: &Bench, admin: Option<u16>) -> anyhow::Result<Running> {
         format!("FAROE_ADMIN_ADDR=127.0.0.1:{port}\n")
     });
     std::fs::write(&env_file, admin_line)?;
-    let settings = ServerSettings {
-        database: bench.fresh_database(),
+    let settings = processes::ServerSettings {
         env_file,
-        user_server_port: bench.user_server.port,
-        session_user_cache: "60s".to_owned(),
-        hashing_concurrency: bench.explicit_hashing_concurrency,
-        storage: None,
-        pwned_passwords: "off".to_owned(),
+        ..bench.server_settings(bench.fresh_database(), "60s", "off")
     };
-    processes::start_server(&bench.binaries, &settings, &bench.client).await
+    processes::start_server(&bench.binaries, &settings, &bench.settings.client).await
 }
 
 /// How many `get_session` the metered server counted, from its exposition.
 async fn counted_sessions(bench: &Bench, admin: u16) -> anyhow::Result<f64> {
     let body = bench
+        .settings
         .client
         .get(format!("http://127.0.0.1:{admin}/metrics"))
         .send()
@@ -69,16 +59,6 @@ async fn counted_sessions(bench: &Bench, admin: u16) -> anyhow::Result<f64> {
         .sum())
 }
 
-/// `get_session` over sessions made on `server`.
-async fn operation_for(
-    bench: &Bench,
-    server: &Running,
-) -> anyhow::Result<impl Fn(usize, u64) -> Operation + Send + Sync + 'static> {
-    let tokens = bench.prepare_sessions(server).await?;
-    let bodies = tokens.iter().map(|token| get_session_body(token)).collect();
-    Ok(get_session_operation(&bench.client, server, bodies, true))
-}
-
 fn best(rows: Vec<Row>) -> Option<Row> {
     rows.into_iter()
         .max_by(|a, b| a.per_second.total_cmp(&b.per_second))
@@ -89,26 +69,12 @@ pub async fn run(bench: &Bench, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     let admin = processes::free_port(Ipv4Addr::LOCALHOST)?;
     let off = start(bench, None).await?;
     let on = start(bench, Some(admin)).await?;
-    let off_operation = Arc::new(operation_for(bench, &off).await?);
-    let on_operation = Arc::new(operation_for(bench, &on).await?);
+    let off_load = bench.valid_sessions(&off).await?;
+    let on_load = bench.valid_sessions(&on).await?;
     let (mut off_rows, mut on_rows) = (Vec::new(), Vec::new());
     for _ in 0..TURNS {
-        let operation = off_operation.clone();
-        off_rows.push(
-            bench
-                .closed_loop(OFF, None, &off, move |worker, iteration| {
-                    operation(worker, iteration)
-                })
-                .await,
-        );
-        let operation = on_operation.clone();
-        on_rows.push(
-            bench
-                .closed_loop(ON, Some(OFF), &on, move |worker, iteration| {
-                    operation(worker, iteration)
-                })
-                .await,
-        );
+        off_rows.push(bench.http_scenario(OFF, None, &off, &off_load).await?);
+        on_rows.push(bench.http_scenario(ON, Some(OFF), &on, &on_load).await?);
     }
     let counted = counted_sessions(bench, admin)
         .await

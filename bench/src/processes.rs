@@ -16,13 +16,31 @@ use tokio::process::{Child, Command};
 pub const USER_SERVER_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
 pub const SERVER_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
 
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Generous: a process started under callgrind takes seconds to get going.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const READY_POLL: Duration = Duration::from_millis(20);
 
 #[derive(Debug, Clone)]
 pub struct Binaries {
     pub server: PathBuf,
     pub user_server: PathBuf,
+    /// A program (with its arguments) both are started under, such as an instruction
+    /// counter; empty: started directly.
+    pub launcher: Vec<String>,
+}
+
+impl Binaries {
+    /// The command that starts `binary`, under the launcher if there is one.
+    fn command(&self, binary: &Path) -> Command {
+        match self.launcher.split_first() {
+            Some((program, arguments)) => {
+                let mut command = Command::new(program);
+                command.args(arguments).arg(binary);
+                command
+            }
+            None => Command::new(binary),
+        }
+    }
 }
 
 /// Builds the release binaries of the server and the mock user server, with
@@ -70,6 +88,7 @@ pub fn build_release_binaries() -> anyhow::Result<Binaries> {
     let binaries = Binaries {
         server: directory.join("tiauth"),
         user_server: directory.join("mock-backend"),
+        launcher: Vec::new(),
     };
     for binary in [&binaries.server, &binaries.user_server] {
         if !binary.is_file() {
@@ -174,7 +193,7 @@ pub async fn start_user_server(
     client: &reqwest::Client,
 ) -> anyhow::Result<Running> {
     let port = free_port(USER_SERVER_IP)?;
-    let mut command = Command::new(&binaries.user_server);
+    let mut command = binaries.command(&binaries.user_server);
     command
         .args([
             "--host",
@@ -213,7 +232,7 @@ pub async fn start_server(
     client: &reqwest::Client,
 ) -> anyhow::Result<Running> {
     let port = free_port(SERVER_IP)?;
-    let mut command = Command::new(&binaries.server);
+    let mut command = binaries.command(&binaries.server);
     // Only this run's settings apply, whatever the calling shell exports.
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("FAROE_") {

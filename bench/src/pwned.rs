@@ -111,13 +111,13 @@ async fn lookup_row(bench: &Bench, corpus: &Path, lines: u64) -> anyhow::Result<
     // The file was just written, so its pages are cached; the warm-up reaches them.
     // One lookup at a time: the row shows what a lookup costs, not how lookups queue
     // for two cores (the server rows show the check under load).
-    run_closed_loop(1, bench.warm_up, Arc::clone(&operation)).await;
+    run_closed_loop(1, bench.settings.warm_up, Arc::clone(&operation)).await;
     Ok(bench
         .measure(
             &name,
             None,
             std::process::id(),
-            run_closed_loop(1, bench.duration, operation),
+            run_closed_loop(1, bench.settings.duration, operation),
         )
         .await)
 }
@@ -138,11 +138,11 @@ async fn server_row(
         )
         .await?;
     let api = bench.api(&server);
-    let mut tokens = Vec::with_capacity(bench.concurrency);
-    for _ in 0..bench.concurrency {
+    let mut tokens = Vec::with_capacity(bench.settings.concurrency);
+    for _ in 0..bench.settings.concurrency {
         tokens.push(api.verified_signup(&bench.fresh_email("pwned")).await?);
     }
-    let client = bench.client.clone();
+    let client = bench.settings.client.clone();
     let url = format!("{}/", server.url);
     let operation = move |worker: usize, iteration: u64| {
         let password = listed_password((worker * 7919 + iteration as usize) % LISTED);

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::load::LoadOutcome;
+use crate::wrk::WrkSummary;
 
 pub const ALIVE: &str = "alive";
 pub const SESSION_CACHE_OFF: &str = "session_cache_off";
@@ -13,6 +14,12 @@ pub const SIGNUP: &str = "signup";
 pub const SIGNIN: &str = "signin";
 pub const ARGON2_RAW: &str = "argon2_raw";
 pub const ALIVE_DURING_SIGNIN: &str = "alive_during_signin";
+/// `/alive` driven by the built-in generator while wrk drives the `alive` row.
+pub const ALIVE_BUILT_IN: &str = "alive_built_in";
+
+/// The generators a row's load came from.
+pub const GENERATOR_WRK: &str = "wrk";
+pub const GENERATOR_BUILT_IN: &str = "built-in";
 pub const SCALE_PREFIX: &str = "scale_";
 /// `PwnedPasswords` lookups in the bench process on a generated corpus of N lines.
 pub const PWNED_LOOKUP_PREFIX: &str = "pwned_lookup_";
@@ -57,6 +64,8 @@ pub struct Row {
     pub peak_memory_mib: Option<f64>,
     /// Stored sessions, for the scale rows.
     pub stored_sessions: Option<u64>,
+    /// What made the load: wrk or the built-in generator.
+    pub generator: &'static str,
     pub throughput_ratio: Option<f64>,
     pub p50_ratio: Option<f64>,
     pub p99_ratio: Option<f64>,
@@ -93,9 +102,31 @@ impl Row {
             generator_cpu_percent: None,
             peak_memory_mib: None,
             stored_sessions: None,
+            generator: GENERATOR_BUILT_IN,
             throughput_ratio: None,
             p50_ratio: None,
             p99_ratio: None,
+        }
+    }
+
+    /// A row of a load wrk made; answers wrk counts as errors are no successes.
+    pub fn from_wrk(name: impl Into<String>, ceiling: Option<&str>, summary: &WrkSummary) -> Self {
+        let errors = summary.status_errors + summary.socket_errors;
+        Row {
+            per_second: summary.per_second(),
+            p50_us: summary.p50_us,
+            p99_us: summary.p99_us,
+            max_us: summary.max_us,
+            successes: summary.successes(),
+            errors,
+            first_error: (errors > 0).then(|| {
+                format!(
+                    "wrk: {} answers outside 2xx/3xx, {} socket errors",
+                    summary.status_errors, summary.socket_errors
+                )
+            }),
+            generator: GENERATOR_WRK,
+            ..Row::from_outcome(name, ceiling, &LoadOutcome::empty())
         }
     }
 }
@@ -182,34 +213,25 @@ fn millis(micros: u64) -> f64 {
 pub fn evaluate_targets(rows: &[Row], hashing_concurrency: usize) -> Vec<TargetCheck> {
     let mut checks = vec![
         check(
-            "get_session, cache off: >= 10,000 req/s",
-            find(rows, SESSION_CACHE_OFF).map(|row| {
-                (
-                    row.per_second >= 10_000.0,
-                    format!("{:.0}/s", row.per_second),
-                )
-            }),
+            "get_session, unknown token: >= 75 % of alive",
+            share_of_ceiling(rows, SESSION_UNKNOWN, ALIVE, 0.75),
         ),
         check(
-            "get_session, cache off: >= 25 % of alive",
-            share_of_ceiling(rows, SESSION_CACHE_OFF, ALIVE, 0.25),
+            "get_session, cache off: >= 30 % of alive",
+            share_of_ceiling(rows, SESSION_CACHE_OFF, ALIVE, 0.30),
         ),
         check(
-            "get_session, cache off: p99 <= 10 ms",
+            "get_session, cache off: p99 <= 3 ms",
             find(rows, SESSION_CACHE_OFF).map(|row| {
                 (
-                    row.p99_us <= 10_000,
+                    row.p99_us <= 3_000,
                     format!("p99 {:.2} ms", millis(row.p99_us)),
                 )
             }),
         ),
         check(
-            "get_session, cache on: >= 50 % of alive",
-            share_of_ceiling(rows, SESSION_CACHE_ON, ALIVE, 0.50),
-        ),
-        check(
-            "get_session, unknown token: >= 60 % of alive",
-            share_of_ceiling(rows, SESSION_UNKNOWN, ALIVE, 0.60),
+            "get_session, cache on: >= 80 % of alive",
+            share_of_ceiling(rows, SESSION_CACHE_ON, ALIVE, 0.80),
         ),
         check(
             "signin: >= 90 % of raw Argon2id",
@@ -223,6 +245,10 @@ pub fn evaluate_targets(rows: &[Row], hashing_concurrency: usize) -> Vec<TargetC
                     format!("p99 {:.2} ms", millis(row.p99_us)),
                 )
             }),
+        ),
+        check(
+            "built-in generator: alive >= 90 % of wrk's",
+            share_of_ceiling(rows, ALIVE_BUILT_IN, ALIVE, 0.90),
         ),
     ];
 
@@ -371,6 +397,44 @@ fn times(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}x"))
 }
 
+/// Lines of cells as a table: the first line is the header, underlined; the first
+/// column is aligned left, the others right.
+pub fn align(lines: &[Vec<String>]) -> String {
+    let columns = lines.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|column| {
+            lines
+                .iter()
+                .map(|line| line.get(column).map_or(0, |cell| cell.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut text = String::new();
+    for (index, line) in lines.iter().enumerate() {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(column, (cell, &width))| {
+                if column == 0 {
+                    format!("{cell:<width$}")
+                } else {
+                    format!("{cell:>width$}")
+                }
+            })
+            .collect();
+        text.push_str(cells.join("  ").trim_end());
+        text.push('\n');
+        if index == 0 {
+            let total = widths.iter().sum::<usize>() + 2 * columns.saturating_sub(1);
+            text.push_str(&"-".repeat(total));
+            text.push('\n');
+        }
+    }
+    text
+}
+
 /// The table of rows and the target verdicts, as printed.
 pub fn render(rows: &[Row], targets: &[TargetCheck]) -> String {
     let header = [
@@ -388,6 +452,7 @@ pub fn render(rows: &[Row], targets: &[TargetCheck]) -> String {
         "user srv cpu %",
         "bench cpu %",
         "peak MiB",
+        "generator",
     ];
     let mut lines: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     for row in rows {
@@ -414,39 +479,10 @@ pub fn render(rows: &[Row], targets: &[TargetCheck]) -> String {
             optional(row.user_server_cpu_percent, 0),
             optional(row.generator_cpu_percent, 0),
             optional(row.peak_memory_mib, 1),
+            row.generator.to_owned(),
         ]);
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|column| {
-            lines
-                .iter()
-                .map(|line| line[column].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut text = String::new();
-    for (index, line) in lines.iter().enumerate() {
-        let cells: Vec<String> = line
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(column, (cell, &width))| {
-                if column == 0 {
-                    format!("{cell:<width$}")
-                } else {
-                    format!("{cell:>width$}")
-                }
-            })
-            .collect();
-        text.push_str(cells.join("  ").trim_end());
-        text.push('\n');
-        if index == 0 {
-            let total = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
-            text.push_str(&"-".repeat(total));
-            text.push('\n');
-        }
-    }
+    let mut text = align(&lines);
     for row in rows {
         if let Some(error) = &row.first_error {
             text.push_str(&format!("{}: first error: {error}\n", row.name));
@@ -456,7 +492,7 @@ pub fn render(rows: &[Row], targets: &[TargetCheck]) -> String {
     for target in targets {
         let verdict = match target.holds {
             Some(true) => "HOLDS ",
-            Some(false) => "MISSED",
+            Some(false) => "MISSES",
             None => "  n/a ",
         };
         text.push_str(&format!(
@@ -487,6 +523,7 @@ mod tests {
             generator_cpu_percent: None,
             peak_memory_mib: None,
             stored_sessions: None,
+            generator: GENERATOR_BUILT_IN,
             throughput_ratio: None,
             p50_ratio: None,
             p99_ratio: None,
@@ -595,29 +632,70 @@ mod tests {
     fn targets_hold_or_miss_at_their_thresholds() {
         let rows = vec![
             row(ALIVE, None, 40_000.0, 300, 1_000),
-            row(SESSION_CACHE_OFF, Some(ALIVE), 10_000.0, 900, 10_000),
-            row(SESSION_CACHE_ON, Some(ALIVE), 19_999.0, 500, 2_000),
-            row(SESSION_UNKNOWN, Some(ALIVE), 24_000.0, 500, 2_000),
+            row(ALIVE_BUILT_IN, Some(ALIVE), 36_000.0, 300, 1_000),
+            row(SESSION_CACHE_OFF, Some(ALIVE), 12_000.0, 900, 3_000),
+            row(SESSION_CACHE_ON, Some(ALIVE), 31_999.0, 500, 2_000),
+            row(SESSION_UNKNOWN, Some(ALIVE), 30_000.0, 500, 2_000),
             row(ARGON2_RAW, None, 20.0, 1, 1),
             row(SIGNIN, Some(ARGON2_RAW), 17.9, 1, 1),
             row(ALIVE_DURING_SIGNIN, Some(ALIVE), 50.0, 500, 10_000),
         ];
         let checks = evaluate_targets(&rows, 2);
+        assert_eq!(verdict(&checks, "get_session, unknown"), Some(true));
         assert_eq!(
-            verdict(&checks, "get_session, cache off: >= 10,000"),
-            Some(true)
-        );
-        assert_eq!(
-            verdict(&checks, "get_session, cache off: >= 25 %"),
+            verdict(&checks, "get_session, cache off: >= 30 %"),
             Some(true)
         );
         assert_eq!(verdict(&checks, "get_session, cache off: p99"), Some(true));
         assert_eq!(verdict(&checks, "get_session, cache on"), Some(false));
-        assert_eq!(verdict(&checks, "get_session, unknown"), Some(true));
         assert_eq!(verdict(&checks, "signin"), Some(false));
         assert_eq!(verdict(&checks, "alive during"), Some(false));
+        assert_eq!(verdict(&checks, "built-in generator"), Some(true));
         assert_eq!(verdict(&checks, "1 M sessions: p99"), None);
         assert_eq!(verdict(&checks, "any scenario"), None);
+
+        let rows = vec![
+            row(ALIVE, None, 40_000.0, 300, 1_000),
+            row(ALIVE_BUILT_IN, Some(ALIVE), 35_999.0, 300, 1_000),
+            row(SESSION_CACHE_OFF, Some(ALIVE), 11_999.0, 900, 3_001),
+            row(SESSION_CACHE_ON, Some(ALIVE), 32_000.0, 500, 2_000),
+            row(SESSION_UNKNOWN, Some(ALIVE), 29_999.0, 500, 2_000),
+            row(ARGON2_RAW, None, 20.0, 1, 1),
+            row(SIGNIN, Some(ARGON2_RAW), 18.0, 1, 1),
+            row(ALIVE_DURING_SIGNIN, Some(ALIVE), 50.0, 500, 9_999),
+        ];
+        let checks = evaluate_targets(&rows, 2);
+        assert_eq!(verdict(&checks, "get_session, unknown"), Some(false));
+        assert_eq!(
+            verdict(&checks, "get_session, cache off: >= 30 %"),
+            Some(false)
+        );
+        assert_eq!(verdict(&checks, "get_session, cache off: p99"), Some(false));
+        assert_eq!(verdict(&checks, "get_session, cache on"), Some(true));
+        assert_eq!(verdict(&checks, "signin"), Some(true));
+        assert_eq!(verdict(&checks, "alive during"), Some(true));
+        assert_eq!(verdict(&checks, "built-in generator"), Some(false));
+    }
+
+    #[test]
+    fn wrk_rows_count_its_errors_and_name_it() {
+        let summary = WrkSummary {
+            requests: 1_000,
+            duration: std::time::Duration::from_secs(2),
+            p50_us: 100,
+            p99_us: 900,
+            max_us: 5_000,
+            status_errors: 10,
+            socket_errors: 2,
+        };
+        let row = Row::from_wrk(ALIVE, None, &summary);
+        assert_eq!(row.per_second, 495.0);
+        assert_eq!((row.successes, row.errors), (990, 12));
+        assert_eq!((row.p50_us, row.p99_us, row.max_us), (100, 900, 5_000));
+        assert_eq!(row.generator, GENERATOR_WRK);
+        assert!(row.first_error.is_some());
+        let table = render(&[row], &[]);
+        assert!(table.contains("wrk"), "{table}");
     }
 
     #[test]

@@ -9,9 +9,10 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use rand::Rng as _;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-use crate::store::{NewPasswordHash, NewUser, StoreError, User, UserStore};
+use crate::store::{NewPasswordHash, NewUser, StoreError, User, UserModel, UserStore};
 
 /// The user actions the auth server invokes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -254,31 +255,96 @@ pub fn new_action_invocation_id() -> String {
         .collect()
 }
 
-/// `{"ok": true, "action_invocation_id": ..., "values": {...}}`.
-pub fn success_envelope(action_invocation_id: &str, user: Option<&User>) -> Value {
-    let values = match user {
-        Some(user) => json!({ "user": user.to_json() }),
-        None => json!({}),
-    };
-    json!({
-        "ok": true,
-        "action_invocation_id": action_invocation_id,
-        "values": values,
-    })
+/// `{"ok": true, "action_invocation_id": ..., "values": {...}}`, written without a JSON
+/// tree in between.
+#[derive(Debug, Serialize)]
+pub struct SuccessEnvelope<'a> {
+    ok: bool,
+    action_invocation_id: &'a str,
+    values: SuccessValues<'a>,
+}
+
+/// `{"user": {...}}` for the actions that answer a user, `{}` for the others.
+#[derive(Debug, Serialize)]
+struct SuccessValues<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<UserModel<'a>>,
+}
+
+pub fn success_envelope<'a>(
+    action_invocation_id: &'a str,
+    user: Option<&'a User>,
+) -> SuccessEnvelope<'a> {
+    SuccessEnvelope {
+        ok: true,
+        action_invocation_id,
+        values: SuccessValues {
+            user: user.map(User::model),
+        },
+    }
 }
 
 /// `{"ok": false, "action_invocation_id": ..., "error_code": ...}`.
-pub fn error_envelope(action_invocation_id: &str, error_code: &str) -> Value {
-    json!({
-        "ok": false,
-        "action_invocation_id": action_invocation_id,
-        "error_code": error_code,
-    })
+#[derive(Debug, Serialize)]
+pub struct ErrorEnvelope<'a> {
+    ok: bool,
+    action_invocation_id: &'a str,
+    error_code: &'a str,
+}
+
+pub fn error_envelope<'a>(action_invocation_id: &'a str, error_code: &'a str) -> ErrorEnvelope<'a> {
+    ErrorEnvelope {
+        ok: false,
+        action_invocation_id,
+        error_code,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::to_python_json;
+    use serde_json::json;
+
+    fn written<T: Serialize>(value: &T) -> String {
+        String::from_utf8(to_python_json(value).expect("serialisable")).expect("ascii output")
+    }
+
+    #[test]
+    fn envelopes_are_written_as_the_python_library_writes_them() {
+        let user = User {
+            id: "1_z\u{e9}".to_owned(),
+            email_address: "z@example.com".to_owned(),
+            password_hash: vec![0, 1, 2],
+            password_hash_algorithm_id: "argon2id".to_owned(),
+            password_salt: vec![3, 4],
+            disabled: false,
+            display_name: String::new(),
+            email_address_counter: 1,
+            password_hash_counter: 2,
+            disabled_counter: 3,
+            sessions_counter: -4,
+        };
+        assert_eq!(
+            written(&success_envelope("inv", Some(&user))),
+            concat!(
+                r#"{"ok": true, "action_invocation_id": "inv", "values": {"user": {"#,
+                r#""id": "1_z\u00e9", "email_address": "z@example.com", "password_hash": "AAEC", "#,
+                r#""password_hash_algorithm_id": "argon2id", "password_salt": "AwQ=", "#,
+                r#""disabled": false, "display_name": "", "email_address_counter": 1, "#,
+                r#""password_hash_counter": 2, "disabled_counter": 3, "sessions_counter": -4}}}"#
+            )
+        );
+        assert_eq!(
+            written(&success_envelope("inv", None)),
+            r#"{"ok": true, "action_invocation_id": "inv", "values": {}}"#
+        );
+        assert_eq!(
+            written(&error_envelope("inv", "user_not_found")),
+            r#"{"ok": false, "action_invocation_id": "inv", "error_code": "user_not_found"}"#
+        );
+        assert_eq!(user.to_json()["password_salt"], json!("AwQ="));
+    }
 
     fn parse(action: UserActionName, arguments: Value) -> Result<UserActionRequest, String> {
         let Value::Object(map) = arguments else {

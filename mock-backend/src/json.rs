@@ -52,6 +52,10 @@ impl Formatter for PythonFormatter {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Most fragments are printable ASCII throughout: written as they are.
+        if !fragment.bytes().any(|byte| byte >= 0x7f) {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut plain_start = 0;
         for (index, character) in fragment.char_indices() {
             if (character as u32) < 0x7f {
@@ -87,7 +91,7 @@ pub fn raw_json_response(status: StatusCode, body: impl Into<axum::body::Body>) 
 }
 
 /// A response whose body is `value` written in the Python style.
-pub fn json_response(status: StatusCode, value: &Value) -> Response {
+pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
     match to_python_json(value) {
         Ok(body) => raw_json_response(status, body),
         Err(error) => {

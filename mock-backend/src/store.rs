@@ -1,7 +1,9 @@
 //! The user table, kept in SQLite.
 //!
 //! Every statement is parameterised. One connection sits behind a mutex; the async side reaches
-//! it only through [`UserStore::run`], which moves the work onto a blocking thread.
+//! it through [`UserStore::run`], which moves the work onto a blocking thread, or for the two
+//! lookups through [`UserStore::read`], which runs them in place when the connection is free:
+//! a lookup by key takes microseconds, less than the trip to a blocking thread and back.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -9,7 +11,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// A user as the user-server protocol reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,39 +31,62 @@ pub struct User {
 }
 
 impl User {
-    /// The protocol's user model: members in the Python library's order, bytes as padded
-    /// standard base64.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "email_address": self.email_address,
-            "password_hash": BASE64.encode(&self.password_hash),
-            "password_hash_algorithm_id": self.password_hash_algorithm_id,
-            "password_salt": BASE64.encode(&self.password_salt),
-            "disabled": self.disabled,
-            "display_name": self.display_name,
-            "email_address_counter": self.email_address_counter,
-            "password_hash_counter": self.password_hash_counter,
-            "disabled_counter": self.disabled_counter,
-            "sessions_counter": self.sessions_counter,
-        })
+    /// The protocol's user model, ready to be written without a JSON tree in between.
+    pub fn model(&self) -> UserModel<'_> {
+        UserModel {
+            id: &self.id,
+            email_address: &self.email_address,
+            password_hash: BASE64.encode(&self.password_hash),
+            password_hash_algorithm_id: &self.password_hash_algorithm_id,
+            password_salt: BASE64.encode(&self.password_salt),
+            disabled: self.disabled,
+            display_name: &self.display_name,
+            email_address_counter: self.email_address_counter,
+            password_hash_counter: self.password_hash_counter,
+            disabled_counter: self.disabled_counter,
+            sessions_counter: self.sessions_counter,
+        }
     }
 
+    /// The protocol's user model as a JSON value.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.model()).unwrap_or_default()
+    }
+
+    /// A row of [`user_columns!`], read by position: looking columns up by name cost
+    /// more than the query.
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
-            id: row.get("user_id")?,
-            email_address: row.get("email")?,
-            password_hash: row.get("password_hash")?,
-            password_hash_algorithm_id: row.get("password_hash_algorithm_id")?,
-            password_salt: row.get("password_salt")?,
-            disabled: row.get::<_, i64>("disabled")? != 0,
-            display_name: row.get("display_name")?,
-            email_address_counter: row.get("email_address_counter")?,
-            password_hash_counter: row.get("password_hash_counter")?,
-            disabled_counter: row.get("disabled_counter")?,
-            sessions_counter: row.get("sessions_counter")?,
+            id: row.get(0)?,
+            email_address: row.get(1)?,
+            display_name: row.get(2)?,
+            password_hash: row.get(3)?,
+            password_salt: row.get(4)?,
+            password_hash_algorithm_id: row.get(5)?,
+            disabled: row.get::<_, i64>(6)? != 0,
+            email_address_counter: row.get(7)?,
+            password_hash_counter: row.get(8)?,
+            disabled_counter: row.get(9)?,
+            sessions_counter: row.get(10)?,
         })
     }
+}
+
+/// The protocol's user model: members in the Python library's order, bytes as padded
+/// standard base64.
+#[derive(Debug, Serialize)]
+pub struct UserModel<'a> {
+    pub id: &'a str,
+    pub email_address: &'a str,
+    pub password_hash: String,
+    pub password_hash_algorithm_id: &'a str,
+    pub password_salt: String,
+    pub disabled: bool,
+    pub display_name: &'a str,
+    pub email_address_counter: i64,
+    pub password_hash_counter: i64,
+    pub disabled_counter: i64,
+    pub sessions_counter: i64,
 }
 
 /// The fields `create_user` receives.
@@ -120,9 +146,18 @@ CREATE TABLE IF NOT EXISTS user_id_counter (
 ) WITHOUT ROWID, STRICT;
 ";
 
-const USER_COLUMNS: &str = "user_id, email, display_name, password_hash, password_salt, \
-     password_hash_algorithm_id, disabled, email_address_counter, password_hash_counter, \
-     disabled_counter, sessions_counter";
+/// The columns of a user, as one SQL list, in the order [`User::from_row`] reads them.
+macro_rules! user_columns {
+    () => {
+        "user_id, email, display_name, password_hash, password_salt, \
+         password_hash_algorithm_id, disabled, email_address_counter, password_hash_counter, \
+         disabled_counter, sessions_counter"
+    };
+}
+
+const USER_COLUMNS: &str = user_columns!();
+const SELECT_BY_ID: &str = concat!("SELECT ", user_columns!(), " FROM user WHERE user_id = ?1");
+const SELECT_BY_EMAIL: &str = concat!("SELECT ", user_columns!(), " FROM user WHERE email = ?1");
 
 /// The user table. Cloning shares the same connection.
 #[derive(Clone)]
@@ -164,21 +199,34 @@ impl UserStore {
         tokio::task::spawn_blocking(move || work(&mut lock(&connection))).await?
     }
 
+    /// Runs a short read in place when the connection is free right now, else as
+    /// [`UserStore::run`] does.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        if let Some(mut connection) = try_lock(&self.connection) {
+            return work(&mut connection);
+        }
+        self.run(work).await
+    }
+
     pub async fn create_user(&self, new_user: NewUser) -> Result<User, StoreError> {
         self.run(move |connection| create_user(connection, new_user))
             .await
     }
 
     pub async fn get_user(&self, user_id: String) -> Result<User, StoreError> {
-        self.run(move |connection| {
-            select_user(connection, "user_id", &user_id)?.ok_or(StoreError::UserNotFound)
+        self.read(move |connection| {
+            select_user(connection, UserKey::Id, &user_id)?.ok_or(StoreError::UserNotFound)
         })
         .await
     }
 
     pub async fn get_user_by_email_address(&self, email: String) -> Result<User, StoreError> {
-        self.run(move |connection| {
-            select_user(connection, "email", &email)?.ok_or(StoreError::UserNotFound)
+        self.read(move |connection| {
+            select_user(connection, UserKey::Email, &email)?.ok_or(StoreError::UserNotFound)
         })
         .await
     }
@@ -327,6 +375,15 @@ fn lock(connection: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The connection if nobody holds it.
+fn try_lock(connection: &Mutex<Connection>) -> Option<MutexGuard<'_, Connection>> {
+    match connection.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
+}
+
 fn one_row(rows: usize) -> Result<(), StoreError> {
     if rows == 0 {
         Err(StoreError::UserNotFound)
@@ -343,15 +400,28 @@ fn is_unique_violation(error: &rusqlite::Error) -> bool {
     )
 }
 
+/// The user whose `column` holds `value`. The statement is prepared once per
+/// connection and column: preparing costs more than the lookup itself.
 fn select_user(
     connection: &Connection,
-    column: &'static str,
+    column: UserKey,
     value: &str,
 ) -> Result<Option<User>, StoreError> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM user WHERE {column} = ?1");
+    let sql = match column {
+        UserKey::Id => SELECT_BY_ID,
+        UserKey::Email => SELECT_BY_EMAIL,
+    };
     Ok(connection
-        .query_row(&sql, params![value], User::from_row)
+        .prepare_cached(sql)?
+        .query_row(params![value], User::from_row)
         .optional()?)
+}
+
+/// The columns a user is looked up by.
+#[derive(Debug, Clone, Copy)]
+enum UserKey {
+    Id,
+    Email,
 }
 
 /// The local part used in user ids: everything before the first `@`.

@@ -19,8 +19,8 @@ use hyper::{Request, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{Map, Value};
 use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::OffsetDateTime;
@@ -28,6 +28,10 @@ use time::OffsetDateTime;
 use crate::faroe::clock::Timestamp;
 use crate::faroe::email::{Email, EmailError, EmailSender};
 use crate::faroe::user::{PasswordHash, User, UserStore, UserStoreError};
+
+mod answer;
+
+use answer::{Answer, AnyValues, UserValues};
 
 /// The largest user-server answer read; a longer one fails the calling action
 /// instead of growing the server's memory with whatever the user server sends.
@@ -50,12 +54,6 @@ pub struct UserServerClient {
     invoke_url: Uri,
     email_url: Uri,
     timeout: Duration,
-}
-
-/// What `/invoke` answered: the action's values or its error code.
-enum Answer {
-    Values(Map<String, Value>),
-    Error(String),
 }
 
 /// How a user action treats the user server's error codes.
@@ -159,11 +157,11 @@ impl UserServerClient {
             })
     }
 
-    async fn invoke<A: Serialize>(
+    async fn invoke<A: Serialize, V: DeserializeOwned>(
         &self,
         action: &'static str,
         arguments: A,
-    ) -> Result<Answer, UserStoreError> {
+    ) -> Result<Answer<V>, UserStoreError> {
         #[derive(Serialize)]
         struct Request<A> {
             action: &'static str,
@@ -181,15 +179,15 @@ impl UserServerClient {
                 format!("user server answered status {status}"),
             ));
         }
-        read_envelope(&body).map_err(|problem| failure(action, problem))
+        answer::read(&body).map_err(|problem| failure(action, problem))
     }
 
-    async fn invoke_mapped<A: Serialize>(
+    async fn invoke_mapped<A: Serialize, V: DeserializeOwned>(
         &self,
         action: &'static str,
         arguments: A,
         mapping: ErrorMapping,
-    ) -> Result<Map<String, Value>, UserStoreError> {
+    ) -> Result<V, UserStoreError> {
         match self.invoke(action, arguments).await? {
             Answer::Values(values) => Ok(values),
             Answer::Error(code) => Err(match code.as_str() {
@@ -211,8 +209,21 @@ impl UserServerClient {
         arguments: A,
         mapping: ErrorMapping,
     ) -> Result<User, UserStoreError> {
-        let values = self.invoke_mapped(action, arguments, mapping).await?;
-        read_user(&values).map_err(|problem| failure(action, problem))
+        self.invoke_mapped(action, arguments, mapping)
+            .await
+            .map(|UserValues(user)| user)
+    }
+
+    /// A user action without values: any `values` object will do.
+    async fn invoke_without_values<A: Serialize>(
+        &self,
+        action: &'static str,
+        arguments: A,
+        mapping: ErrorMapping,
+    ) -> Result<(), UserStoreError> {
+        self.invoke_mapped(action, arguments, mapping)
+            .await
+            .map(|AnyValues| ())
     }
 }
 
@@ -222,94 +233,13 @@ fn printable(code: &str) -> String {
     format!("{cleaned:?}")
 }
 
-/// Reads an `/invoke` answer: an object with a bool `ok` and a string
-/// `action_invocation_id`, then an `error_code` string or a `values` object.
-fn read_envelope(body: &[u8]) -> Result<Answer, String> {
-    let parsed: Value =
-        serde_json::from_slice(body).map_err(|_| "the answer is not JSON".to_owned())?;
-    let Value::Object(mut envelope) = parsed else {
-        return Err("the answer is not a JSON object".to_owned());
-    };
-    let Some(Value::Bool(ok)) = envelope.get("ok") else {
-        return Err("the answer has no boolean \"ok\"".to_owned());
-    };
-    let ok = *ok;
-    if !matches!(envelope.get("action_invocation_id"), Some(Value::String(_))) {
-        return Err("the answer has no string \"action_invocation_id\"".to_owned());
-    }
-    if ok {
-        match envelope.remove("values") {
-            Some(Value::Object(values)) => Ok(Answer::Values(values)),
-            _ => Err("the answer has no object \"values\"".to_owned()),
-        }
-    } else {
-        match envelope.remove("error_code") {
-            Some(Value::String(code)) => Ok(Answer::Error(code)),
-            _ => Err("the answer has no string \"error_code\"".to_owned()),
-        }
-    }
-}
-
 /// An `/invoke` answer read as a user action's would be: `Ok(None)` for an error code.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn read_answer(body: &[u8]) -> Result<Option<User>, String> {
-    match read_envelope(body)? {
-        Answer::Values(values) => read_user(&values).map(Some),
+    match answer::read(body)? {
+        Answer::Values(UserValues(user)) => Ok(Some(user)),
         Answer::Error(_) => Ok(None),
     }
-}
-
-/// Reads `values.user` strictly: every field present with its exact JSON type,
-/// counters integers within the i32 range, hash and salt canonical padded base64.
-fn read_user(values: &Map<String, Value>) -> Result<User, String> {
-    let Some(Value::Object(user)) = values.get("user") else {
-        return Err("the answer has no object \"values.user\"".to_owned());
-    };
-    let string = |field: &str| match user.get(field) {
-        Some(Value::String(value)) => Ok(value.clone()),
-        _ => Err(format!("user field \"{field}\" is not a string")),
-    };
-    let counter = |field: &str| {
-        user.get(field)
-            .and_then(Value::as_i64)
-            .and_then(|value| i32::try_from(value).ok())
-            .ok_or_else(|| format!("user field \"{field}\" is not an integer within the i32 range"))
-    };
-    let id = string("id")?;
-    let email_address = string("email_address")?;
-    let password_hash = string("password_hash")?;
-    let password_hash_algorithm_id = string("password_hash_algorithm_id")?;
-    let password_salt = string("password_salt")?;
-    let display_name = string("display_name")?;
-    let Some(Value::Bool(disabled)) = user.get("disabled") else {
-        return Err("user field \"disabled\" is not a boolean".to_owned());
-    };
-    let email_address_counter = counter("email_address_counter")?;
-    let password_hash_counter = counter("password_hash_counter")?;
-    let disabled_counter = counter("disabled_counter")?;
-    let sessions_counter = counter("sessions_counter")?;
-    let decode = |field: &str, text: &str| {
-        BASE64
-            .decode(text)
-            .map_err(|_| format!("user field \"{field}\" is not padded standard base64"))
-    };
-    let hash = decode("password_hash", &password_hash)?;
-    let salt = decode("password_salt", &password_salt)?;
-    Ok(User {
-        id,
-        email_address,
-        password_hash: PasswordHash {
-            hash,
-            algorithm_id: password_hash_algorithm_id,
-            salt,
-        },
-        display_name,
-        disabled: *disabled,
-        email_address_counter,
-        password_hash_counter,
-        disabled_counter,
-        sessions_counter,
-    })
 }
 
 #[async_trait]
@@ -375,9 +305,8 @@ impl UserStore for UserServerClient {
             email_address,
             user_email_address_counter,
         };
-        self.invoke_mapped("update_user_email_address", arguments, UPDATE)
+        self.invoke_without_values("update_user_email_address", arguments, UPDATE)
             .await
-            .map(drop)
     }
 
     async fn update_user_password_hash(
@@ -401,9 +330,8 @@ impl UserStore for UserServerClient {
             password_salt: BASE64.encode(&password.salt),
             user_password_hash_counter,
         };
-        self.invoke_mapped("update_user_password_hash", arguments, UPDATE)
+        self.invoke_without_values("update_user_password_hash", arguments, UPDATE)
             .await
-            .map(drop)
     }
 
     async fn increment_user_sessions_counter(
@@ -420,9 +348,8 @@ impl UserStore for UserServerClient {
             user_id,
             user_sessions_counter,
         };
-        self.invoke_mapped("increment_user_sessions_counter", arguments, UPDATE)
+        self.invoke_without_values("increment_user_sessions_counter", arguments, UPDATE)
             .await
-            .map(drop)
     }
 
     async fn delete_user(&self, user_id: &str) -> Result<(), UserStoreError> {
@@ -430,9 +357,8 @@ impl UserStore for UserServerClient {
         struct Arguments<'a> {
             user_id: &'a str,
         }
-        self.invoke_mapped("delete_user", Arguments { user_id }, DELETE)
+        self.invoke_without_values("delete_user", Arguments { user_id }, DELETE)
             .await
-            .map(drop)
     }
 }
 
@@ -566,7 +492,7 @@ impl EmailSender for UserServerClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn user_json() -> Value {
         json!({
@@ -584,18 +510,29 @@ mod tests {
         })
     }
 
-    fn values_with(user: Value) -> Map<String, Value> {
-        let mut values = Map::new();
-        values.insert("user".to_owned(), user);
-        values
+    /// Reads `user` as `values.user` of a success answer.
+    fn read_user(user: &Value) -> Result<User, String> {
+        let body = json!({"ok": true, "action_invocation_id": "x", "values": {"user": user}});
+        read_answer(body.to_string().as_bytes())?.ok_or_else(|| "no user".to_owned())
+    }
+
+    fn read_any(body: &str) -> Result<Answer<AnyValues>, String> {
+        answer::read(body.as_bytes())
     }
 
     #[test]
     fn a_well_formed_user_is_read() {
-        let user = read_user(&values_with(user_json())).expect("valid");
+        let user = read_user(&user_json()).expect("valid");
         assert_eq!(user.id, "1_alice");
+        assert_eq!(user.email_address, "alice@example.com");
         assert_eq!(user.password_hash.hash, vec![0, 1, 2]);
+        assert_eq!(user.password_hash.algorithm_id, "argon2id.3.65536.1.32");
         assert_eq!(user.password_hash.salt, vec![3, 4]);
+        assert_eq!(user.display_name, "");
+        assert!(!user.disabled);
+        assert_eq!(user.email_address_counter, 0);
+        assert_eq!(user.password_hash_counter, 1);
+        assert_eq!(user.disabled_counter, 2);
         assert_eq!(user.sessions_counter, i32::MAX);
     }
 
@@ -620,46 +557,81 @@ mod tests {
         for (field, value) in changes {
             let mut user = user_json();
             user[field] = value.clone();
-            assert!(
-                read_user(&values_with(user)).is_err(),
-                "{field} = {value} was accepted"
-            );
+            assert!(read_user(&user).is_err(), "{field} = {value} was accepted");
         }
         for field in ["id", "email_address", "disabled", "sessions_counter"] {
             let mut user = user_json();
             user.as_object_mut().map(|u| u.remove(field));
-            assert!(read_user(&values_with(user)).is_err(), "{field} missing");
+            assert!(read_user(&user).is_err(), "{field} missing");
         }
-        assert!(read_user(&Map::new()).is_err());
+        assert!(read_user(&json!([])).is_err());
+        assert!(read_user(&json!(["1_alice"])).is_err());
+        let no_user = r#"{"ok":true,"action_invocation_id":"x","values":{}}"#;
+        assert!(read_answer(no_user.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn users_are_read_as_json_documents_are() {
+        // Escaped member names and values, unknown members of any type, and a
+        // repeated member counting with its last value.
+        let body = r#"{"action_invocation_id":"x","extra":[{"a":null}],"ok":true,
+            "values":{"other":1,"user":{"\u0069d":"1_al\u00efce","email_address":"a@b.c",
+            "password_hash":"AAEC","password_hash_algorithm_id":"x","password_salt":"AwQ=",
+            "password_salt":"BQY=","display_name":"Ann","disabled":true,"note":{"n":[1,2]},
+            "email_address_counter":-1,"password_hash_counter":0,"disabled_counter":0,
+            "sessions_counter":0,"sessions_counter":7}}}"#;
+        let user = read_answer(body.as_bytes())
+            .expect("readable")
+            .expect("a user");
+        assert_eq!(user.id, "1_al\u{ef}ce");
+        assert_eq!(user.password_hash.salt, vec![5, 6]);
+        assert!(user.disabled);
+        assert_eq!(user.email_address_counter, -1);
+        assert_eq!(user.sessions_counter, 7);
     }
 
     #[test]
     fn envelopes_are_read_strictly() {
-        let ok = |body: &str| read_envelope(body.as_bytes());
         assert!(matches!(
-            ok(r#"{"ok":true,"action_invocation_id":"x","values":{}}"#),
-            Ok(Answer::Values(_))
+            read_any(r#"{"ok":true,"action_invocation_id":"x","values":{}}"#),
+            Ok(Answer::Values(AnyValues))
         ));
         assert!(matches!(
-            ok(r#"{"ok":false,"action_invocation_id":"x","error_code":"user_not_found"}"#),
+            read_any(r#"{"ok":false,"action_invocation_id":"x","error_code":"user_not_found"}"#),
             Ok(Answer::Error(code)) if code == "user_not_found"
+        ));
+        // The member that does not apply may hold anything; an escaped code is decoded.
+        assert!(matches!(
+            read_any(r#"{"ok":false,"action_invocation_id":"x","values":[],"error_code":"user_\u006eot_found"}"#),
+            Ok(Answer::Error(code)) if code == "user_not_found"
+        ));
+        assert!(matches!(
+            read_any(
+                r#" {"error_code":7,"ok":true,"action_invocation_id":"x","values":{"a":[1]}} "#
+            ),
+            Ok(Answer::Values(AnyValues))
         ));
         for body in [
             "",
             "garbage",
             "[]",
+            "[true,\"x\",{}]",
             r#"{"ok":"true","action_invocation_id":"x","values":{}}"#,
             r#"{"action_invocation_id":"x","values":{}}"#,
             r#"{"ok":true,"values":{}}"#,
             r#"{"ok":true,"action_invocation_id":1,"values":{}}"#,
             r#"{"ok":true,"action_invocation_id":"x"}"#,
             r#"{"ok":true,"action_invocation_id":"x","values":[]}"#,
+            r#"{"ok":true,"action_invocation_id":"x","values":"{}"}"#,
             r#"{"ok":false,"action_invocation_id":"x"}"#,
             r#"{"ok":false,"action_invocation_id":"x","error_code":null}"#,
             r#"{"ok":true,"action_invocation_id":"x","values":{},}"#,
         ] {
-            assert!(ok(body).is_err(), "{body} was accepted");
+            assert!(read_any(body).is_err(), "{body} was accepted");
         }
+        let invalid_utf8 =
+            b"{\"ok\":true,\"action_invocation_id\":\"x\",\"values\":{},\"z\":\"\xff\"}";
+        assert!(answer::read::<AnyValues>(invalid_utf8).is_err());
     }
 
     #[test]

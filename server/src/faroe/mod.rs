@@ -13,7 +13,7 @@ pub mod models;
 pub mod passwords;
 pub mod rate_limit;
 pub mod records;
-mod unique_members;
+pub(crate) mod unique_members;
 pub mod user;
 
 #[cfg(test)]

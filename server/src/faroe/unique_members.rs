@@ -3,6 +3,7 @@
 //! JSON parsers disagree on which of two same-named members wins, so a request that
 //! relies on either reading is refused outright, as the protocol always has.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -55,14 +56,69 @@ impl<'de> Visitor<'de> for UniqueMembersVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<UniqueMembers, A::Error> {
-        let mut seen = HashSet::new();
-        while let Some(name) = members.next_key::<String>()? {
+        let mut seen = SeenNames::default();
+        while let Some(Name(name)) = members.next_key::<Name<'de>>()? {
             if !seen.insert(name) {
                 return Err(A::Error::custom("an object names a member twice"));
             }
             members.next_value::<UniqueMembers>()?;
         }
         Ok(UniqueMembers)
+    }
+}
+
+/// Objects up to this many members are checked by comparing names in a list: for the
+/// few members of a request that costs less than hashing them.
+const LISTED_NAMES: usize = 16;
+
+/// The names an object has named so far.
+#[derive(Default)]
+struct SeenNames<'a> {
+    listed: Vec<Cow<'a, str>>,
+    hashed: HashSet<Cow<'a, str>>,
+}
+
+impl<'a> SeenNames<'a> {
+    /// Adds `name`; false when it was there already.
+    fn insert(&mut self, name: Cow<'a, str>) -> bool {
+        if self.hashed.is_empty() {
+            if self.listed.contains(&name) {
+                return false;
+            }
+            if self.listed.len() < LISTED_NAMES {
+                self.listed.push(name);
+                return true;
+            }
+            self.hashed.extend(self.listed.drain(..));
+        }
+        self.hashed.insert(name)
+    }
+}
+
+/// A member name (or any string), borrowed from the document unless it holds escapes.
+pub(crate) struct Name<'a>(pub(crate) Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Name<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
+struct NameVisitor;
+
+impl<'de> Visitor<'de> for NameVisitor {
+    type Value = Name<'de>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E: Error>(self, name: &'de str) -> Result<Name<'de>, E> {
+        Ok(Name(Cow::Borrowed(name)))
+    }
+
+    fn visit_str<E: Error>(self, name: &str) -> Result<Name<'de>, E> {
+        Ok(Name(Cow::Owned(name.to_owned())))
     }
 }
 
@@ -79,6 +135,17 @@ mod tests {
             r#"{"a":1,"\u0061":2}"#,
         ] {
             assert!(check(body.as_bytes()).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn repeated_names_are_found_in_large_objects_too() {
+        let members: Vec<String> = (0..40).map(|n| format!("\"m{n}\":{n}")).collect();
+        let distinct = format!("{{{}}}", members.join(","));
+        assert!(check(distinct.as_bytes()).is_ok(), "{distinct}");
+        for repeated in ["m0", "m15", "m16", "m39"] {
+            let body = format!("{{{},\"{repeated}\":null}}", members.join(","));
+            assert!(check(body.as_bytes()).is_err(), "{repeated}");
         }
     }
 
