@@ -8,8 +8,8 @@
 //! touching the mapping kills the whole server with SIGBUS, where a read merely comes
 //! back short and fails one check. SHA-1 hashes are spread evenly, so the first probes
 //! are placed where the hash would stand in an even spread (interpolation): in ten
-//! million lines a lookup costs about three reads of a hundred bytes and one of at most
-//! 4 KiB, where bisection took about twenty. A file far from even falls back to
+//! million lines a lookup costs about five reads of a hundred bytes and one of at most
+//! 4 KiB, where bisection took seventeen. A file far from even falls back to
 //! bisection after a few probes, which bounds its reads. The reads are served from the
 //! kernel's page cache once warm; the server's own memory does not grow with the file,
 //! since the file's pages live in the page cache, not in the process.
