@@ -82,6 +82,31 @@ fn the_first_the_last_and_a_middle_hash_are_found() {
 }
 
 #[test]
+fn a_corpus_far_from_evenly_spread_is_still_searched_to_the_end() {
+    // All but one hash share their first 16 digits, and the one left is the largest
+    // possible: placing probes by an even spread points nowhere near most of them.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut entries: Vec<(String, u64)> = (0..2_000)
+        .map(|i| (format!("{}{i:024X}", "8".repeat(16)), 1 + i % 7))
+        .collect();
+    entries.push(("F".repeat(40), 99));
+    let path = write(dir.path(), "skewed.txt", &sorted_text(&entries, "\r\n"));
+    assert!(std::fs::metadata(&path).expect("size").len() > 16 * 4096);
+    let file = open_file(&path);
+    for i in [0, 1, 999, 1_000, 1_998, 1_999] {
+        let hash = format!("{}{i:024X}", "8".repeat(16));
+        assert_eq!(count_in(&file, &hash), 1 + i % 7, "{hash}");
+    }
+    assert_eq!(count_in(&file, &"F".repeat(40)), 99);
+    assert_eq!(
+        count_in(&file, &format!("{}{:024X}", "8".repeat(16), 2_000)),
+        0
+    );
+    assert_eq!(count_in(&file, &"7".repeat(40)), 0);
+    assert_eq!(count_in(&file, &"9".repeat(40)), 0);
+}
+
+#[test]
 fn neighbours_sharing_a_prefix_do_not_hide_each_other() {
     let dir = tempfile::tempdir().expect("temp dir");
     let entries = corpus_with(&[

@@ -1,6 +1,7 @@
 //! The `tiauth` binary against hostile clients: slowloris, silent and partial-body
 //! connections, more connections than the cap under a low open-files limit, SIGTERM with
-//! stalled and in-flight requests, and kill -9 during concurrent signups and signins.
+//! stalled and in-flight requests, and kill -9 during concurrent signups and signins
+//! (on SQLite, and on PostgreSQL and Redis when their URLs are given).
 //!
 //! The server timeouts these tests are about are configured short; every wait is bounded.
 
@@ -16,7 +17,12 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::Mock;
 
+use tiauth_faroe::storage::testing::{
+    fresh_namespace, service_url, POSTGRES_URL_VARIABLE, REDIS_URL_VARIABLE,
+};
+
 use crate::helpers::{action_error, user_server_on};
+use crate::instances::remove_namespace;
 use crate::process::{temp_dir, tiauth, Running};
 
 /// Longer than any configured timeout: a wait past it is a failure.
@@ -458,8 +464,58 @@ async fn sign_up_and_in(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_kill_9_under_load_every_acknowledged_session_is_valid() {
+/// Where the killed server keeps its state: the SQLite file in its folder, or a
+/// networked engine under a namespace of this run's own.
+enum Engine {
+    Sqlite,
+    Networked { url: String, namespace: String },
+}
+
+impl Engine {
+    /// The networked engine `variable` names, with a fresh namespace; `None` (after a
+    /// printed skip line) when the variable is unset.
+    fn networked(variable: &str, name: &str) -> Option<Engine> {
+        let test = format!("kill -9 under load on {name}");
+        let url = service_url(variable, &test)?;
+        Some(Engine::Networked {
+            url,
+            namespace: fresh_namespace(),
+        })
+    }
+
+    fn env(&self) -> Vec<(&str, &str)> {
+        match self {
+            Engine::Sqlite => Vec::new(),
+            Engine::Networked { url, namespace } => vec![
+                ("FAROE_STORAGE_URL", url.as_str()),
+                ("FAROE_STORAGE_NAMESPACE", namespace.as_str()),
+            ],
+        }
+    }
+
+    /// What the engine itself says about the state the kill left: SQLite's own
+    /// integrity check; a networked engine's server survives its client's death.
+    fn check_integrity(&self, dir: &Path) {
+        if let Engine::Sqlite = self {
+            let integrity: String = rusqlite::Connection::open(dir.join("db.sqlite"))
+                .expect("open the database")
+                .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+                .expect("integrity check");
+            assert_eq!(integrity, "ok");
+        }
+    }
+
+    async fn clean_up(self) {
+        if let Engine::Networked { url, namespace } = self {
+            remove_namespace(&url, namespace).await;
+        }
+    }
+}
+
+/// Signs users up and in on four workers, kills the server with SIGKILL once 12
+/// sessions are acknowledged, restarts it on the same state and checks every
+/// acknowledged session there.
+async fn after_kill_9_under_load(engine: Engine) {
     let backend = Arc::new(
         MockBackend::start(([127, 0, 0, 2], 0).into())
             .await
@@ -467,10 +523,11 @@ async fn after_kill_9_under_load_every_acknowledged_session_is_valid() {
     );
     let dir = temp_dir();
     let port = backend.addr().port().to_string();
-    let env = [
+    let mut env = vec![
         ("FAROE_PRIVATE_PORT", port.as_str()),
         ("FAROE_HASHING_CONCURRENCY", "2"),
     ];
+    env.extend(engine.env());
     let mut first = Running::start(&mut server(dir.path(), &env));
     let url = format!("http://{}/", first.address());
     let client = reqwest::Client::builder()
@@ -501,11 +558,7 @@ async fn after_kill_9_under_load_every_acknowledged_session_is_valid() {
     let _ = first.child.wait();
     let sessions = acknowledged.lock().expect("lock").clone();
 
-    let integrity: String = rusqlite::Connection::open(dir.path().join("db.sqlite"))
-        .expect("open the database")
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .expect("integrity check");
-    assert_eq!(integrity, "ok");
+    engine.check_integrity(dir.path());
 
     let mut second = Running::start(&mut server(dir.path(), &env));
     let url = format!("http://{}/", second.address());
@@ -521,6 +574,26 @@ async fn after_kill_9_under_load_every_acknowledged_session_is_valid() {
     }
     assert!(sessions.len() >= 12);
     assert_eq!(second.terminate().code(), Some(0));
+    engine.clean_up().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_kill_9_under_load_every_acknowledged_session_is_valid() {
+    after_kill_9_under_load(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_kill_9_under_load_on_postgres_every_acknowledged_session_is_valid() {
+    if let Some(engine) = Engine::networked(POSTGRES_URL_VARIABLE, "PostgreSQL") {
+        after_kill_9_under_load(engine).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_kill_9_under_load_on_redis_every_acknowledged_session_is_valid() {
+    if let Some(engine) = Engine::networked(REDIS_URL_VARIABLE, "Redis") {
+        after_kill_9_under_load(engine).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

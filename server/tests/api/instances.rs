@@ -425,10 +425,15 @@ async fn three_instances_behave_as_one(variable: &str, engine: &str) {
 
     // Remove the namespace (the instances do not serve /reset).
     drop(cluster);
+    remove_namespace(&engine_url, namespace).await;
+}
+
+/// Removes what the servers stored under `namespace` on the engine at `engine_url`.
+pub(crate) async fn remove_namespace(engine_url: &str, namespace: String) {
     let settings = tiauth_faroe::storage::StorageSettings {
         namespace,
         ..tiauth_faroe::storage::StorageSettings::new(
-            tiauth_faroe::storage::StorageUrl::parse(&engine_url).expect("url"),
+            tiauth_faroe::storage::StorageUrl::parse(engine_url).expect("url"),
         )
     };
     if let tiauth_faroe::storage::StorageUrl::Postgres(_) = settings.url {

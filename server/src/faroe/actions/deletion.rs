@@ -1,8 +1,8 @@
 //! Account deletion: a signed-in user proves their identity with their password,
 //! and the user is deleted.
 
-use super::session::UserCheck::{Always, CacheAllowed};
-use super::{ensure, NewCredential, PasswordStep};
+use super::session::UserCheck::CacheAllowed;
+use super::{FlagStep, NewCredential};
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
 use crate::faroe::models::{Created, NoValues};
 use crate::faroe::records::UserDeletionRecord;
@@ -37,9 +37,7 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_deletion_token);
-        let (stored, user) = self.session_flow::<Deletion>(tokens, Always).await?;
-        self.verify_password_step(stored, &user, password, IDENTITY)
-            .await
+        self.verify_identity(tokens, password, IDENTITY).await
     }
 
     /// Deletes the user. Their sessions stay stored and each fails its next use.
@@ -49,11 +47,8 @@ impl Faroe {
         user_deletion_token: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_deletion_token);
-        let (stored, _) = self.session_flow::<Deletion>(tokens, CacheAllowed).await?;
-        ensure(
-            stored.record.user_identity_verified,
-            ErrorCode::UserIdentityNotVerified,
-        )?;
+        let (mut stored, _) = self.session_flow::<Deletion>(tokens, CacheAllowed).await?;
+        IDENTITY.ensure_done(&mut stored.record)?;
         self.complete_once(&stored, async {
             self.users
                 .delete_user(&stored.record.user_id)
@@ -67,7 +62,5 @@ impl Faroe {
 }
 
 /// The password proves the identity.
-const IDENTITY: PasswordStep<Deletion> = PasswordStep {
-    already_verified: ErrorCode::UserIdentityAlreadyVerified,
-    flag: |deletion| &mut deletion.user_identity_verified,
-};
+const IDENTITY: FlagStep<Deletion> =
+    FlagStep::identity(|deletion| &mut deletion.user_identity_verified);

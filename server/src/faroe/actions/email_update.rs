@@ -2,7 +2,7 @@
 //! there, proves their identity with their password, and the address changes.
 
 use super::session::UserCheck::CacheAllowed;
-use super::{ensure, ensure_counter_can_move, secret_of, set_flag, NewCredential, PasswordStep};
+use super::{ensure, ensure_counter_can_move, CodeStep, FlagStep, NewCredential};
 use crate::faroe::credentials::generate_verification_code;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
@@ -14,12 +14,12 @@ use crate::faroe::Faroe;
 
 type Update = UserEmailAddressUpdateRecord;
 
-/// The verification e-mail of `update`, whose token has the secret `secret`.
-fn verification_email(update: &UserEmailAddressUpdateRecord, user: &User, secret: &str) -> Email {
+/// The verification e-mail of `update`, carrying its code.
+fn verification_email(update: &UserEmailAddressUpdateRecord, user: &User, code: String) -> Email {
     Email::EmailUpdateVerification {
         email_address: update.new_email_address.clone(),
         display_name: user.display_name.clone(),
-        code: update.email_address_verification_code.open(secret),
+        code,
     }
 }
 
@@ -46,16 +46,14 @@ impl Faroe {
         self.spend_code_email_tokens(new_email_address).await?;
 
         let credential = NewCredential::generate();
+        let code = generate_verification_code();
         let record = UserEmailAddressUpdateRecord {
             id: credential.id,
             user_id: session.record.user_id.clone(),
             session_id: session.record.id.clone(),
             secret_hash: credential.secret_hash,
             new_email_address: new_email_address.to_owned(),
-            email_address_verification_code: VerificationCode::seal(
-                &generate_verification_code(),
-                &credential.secret,
-            ),
+            email_address_verification_code: VerificationCode::seal(&code, &credential.secret),
             new_email_address_verified: false,
             user_identity_verified: false,
             user_password_hash_counter: user.password_hash_counter,
@@ -64,7 +62,7 @@ impl Faroe {
             created_at: self.now().unix_seconds(),
         };
         let created = self.store_new(&record, credential.token).await?;
-        let email = verification_email(&record, &user, &credential.secret);
+        let email = verification_email(&record, &user, code);
         self.send_code_email(&email, Some(&record.key())).await?;
         Ok(created)
     }
@@ -75,19 +73,14 @@ impl Faroe {
         session_token: &str,
         user_email_address_update_token: &str,
     ) -> ActionResult<NoValues> {
-        let tokens = (session_token, user_email_address_update_token);
-        let (stored, user) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
-        let update = &stored.record;
-        ensure(
-            !update.new_email_address_verified,
-            ErrorCode::EmailAddressAlreadyVerified,
-        )?;
-        self.spend_code_email_tokens(&update.new_email_address)
+        let token = user_email_address_update_token;
+        let (stored, user) = self
+            .session_flow::<Update>((session_token, token), CacheAllowed)
             .await?;
-        let secret = secret_of(user_email_address_update_token);
-        self.send_code_email(&verification_email(update, &user, secret), None)
-            .await?;
-        Ok(NoValues {})
+        self.resend_code(stored, token, ADDRESS, |update, code| {
+            verification_email(update, &user, code)
+        })
+        .await
     }
 
     pub async fn verify_user_email_address_update_email_address_verification_code(
@@ -96,26 +89,12 @@ impl Faroe {
         user_email_address_update_token: &str,
         email_address_verification_code: &str,
     ) -> ActionResult<NoValues> {
-        let tokens = (session_token, user_email_address_update_token);
-        let (stored, _) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
-        let update = &stored.record;
-        ensure(
-            !update.new_email_address_verified,
-            ErrorCode::EmailAddressAlreadyVerified,
-        )?;
-        self.check_verification_code(
-            &update.new_email_address,
-            email_address_verification_code,
-            &update
-                .email_address_verification_code
-                .open(secret_of(user_email_address_update_token)),
-        )
-        .await?;
-        self.rewrite::<UserEmailAddressUpdateRecord>(&stored.key, |update| {
-            set_flag(&mut update.new_email_address_verified)
-        })
-        .await?;
-        Ok(NoValues {})
+        let token = user_email_address_update_token;
+        let (stored, _) = self
+            .session_flow::<Update>((session_token, token), CacheAllowed)
+            .await?;
+        let code = email_address_verification_code;
+        self.verify_code(stored, token, code, ADDRESS).await
     }
 
     /// The password is asked only once the new address is verified.
@@ -126,11 +105,8 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_email_address_update_token);
-        let (stored, user) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
-        ensure(
-            stored.record.new_email_address_verified,
-            ErrorCode::EmailAddressNotVerified,
-        )?;
+        let (mut stored, user) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
+        ADDRESS.verified.ensure_done(&mut stored.record)?;
         self.verify_password_step(stored, &user, password, IDENTITY)
             .await
     }
@@ -142,16 +118,10 @@ impl Faroe {
         user_email_address_update_token: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_email_address_update_token);
-        let (stored, user) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
+        let (mut stored, user) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
+        ADDRESS.verified.ensure_done(&mut stored.record)?;
+        IDENTITY.ensure_done(&mut stored.record)?;
         let update = &stored.record;
-        ensure(
-            update.new_email_address_verified,
-            ErrorCode::EmailAddressNotVerified,
-        )?;
-        ensure(
-            update.user_identity_verified,
-            ErrorCode::UserIdentityNotVerified,
-        )?;
         self.complete_once(&stored, async {
             let updated = self
                 .users
@@ -182,8 +152,14 @@ impl Faroe {
     }
 }
 
-/// The password proves the identity.
-const IDENTITY: PasswordStep<Update> = PasswordStep {
-    already_verified: ErrorCode::UserIdentityAlreadyVerified,
-    flag: |update| &mut update.user_identity_verified,
+/// The new address, verified with a code sent there.
+const ADDRESS: CodeStep<Update> = CodeStep {
+    sent_to: |update| {
+        let code = &update.email_address_verification_code;
+        (&update.new_email_address, code)
+    },
+    verified: FlagStep::email_address(|update| &mut update.new_email_address_verified),
 };
+
+/// The password proves the identity.
+const IDENTITY: FlagStep<Update> = FlagStep::identity(|update| &mut update.user_identity_verified);

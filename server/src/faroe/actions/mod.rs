@@ -20,7 +20,7 @@ use super::rate_limit::{self, Bucket};
 use super::records::{
     decode, encode, FlowRecord, SessionBoundRecord, SigninRecord, SignupRecord, TokenRecord,
     UserDeletionRecord, UserEmailAddressUpdateRecord, UserFlowRecord, UserPasswordResetRecord,
-    UserPasswordUpdateRecord,
+    UserPasswordUpdateRecord, VerificationCode,
 };
 use super::user::{PasswordHash, User};
 use super::Faroe;
@@ -75,16 +75,78 @@ pub(crate) enum Removal {
     Requested(ErrorCode),
 }
 
-/// The flag a flow's password step sets, and what a second attempt answers.
-pub(crate) struct PasswordStep<R> {
-    pub already_verified: ErrorCode,
+/// The flag a step of a flow sets once (a password or code verified), what a second
+/// attempt answers, and what the steps that need it answer while it is not set.
+pub(crate) struct FlagStep<R> {
     pub flag: fn(&mut R) -> &mut bool,
+    pub already_set: ErrorCode,
+    pub not_set: ErrorCode,
 }
 
-/// The slot a flow's new-password step fills, and what a second attempt answers.
+impl<R> FlagStep<R> {
+    /// The user's password (or an e-mailed temporary one) proves the first factor.
+    pub const fn first_factor(flag: fn(&mut R) -> &mut bool) -> Self {
+        FlagStep {
+            flag,
+            already_set: ErrorCode::UserFirstFactorAlreadyVerified,
+            not_set: ErrorCode::UserFirstFactorNotVerified,
+        }
+    }
+
+    /// The signed-in user's password proves their identity again.
+    pub const fn identity(flag: fn(&mut R) -> &mut bool) -> Self {
+        FlagStep {
+            flag,
+            already_set: ErrorCode::UserIdentityAlreadyVerified,
+            not_set: ErrorCode::UserIdentityNotVerified,
+        }
+    }
+
+    /// A code e-mailed to an address proves it.
+    pub const fn email_address(flag: fn(&mut R) -> &mut bool) -> Self {
+        FlagStep {
+            flag,
+            already_set: ErrorCode::EmailAddressAlreadyVerified,
+            not_set: ErrorCode::EmailAddressNotVerified,
+        }
+    }
+
+    /// Before the step itself: it runs once.
+    pub fn ensure_not_done(&self, record: &mut R) -> ActionResult<()> {
+        ensure(!*(self.flag)(record), self.already_set)
+    }
+
+    /// Before a step that comes after this one.
+    pub fn ensure_done(&self, record: &mut R) -> ActionResult<()> {
+        ensure(*(self.flag)(record), self.not_set)
+    }
+
+    /// For `rewrite`: sets the flag, answering false when it was set already.
+    fn set(&self, record: &mut R) -> bool {
+        set_flag((self.flag)(record))
+    }
+}
+
+/// The slot a flow's new-password step fills, what a second attempt answers, and
+/// what completing the flow answers while it is empty.
 pub(crate) struct NewPasswordStep<R> {
-    pub already_set: ErrorCode,
     pub slot: fn(&mut R) -> &mut Option<PasswordHash>,
+    pub already_set: ErrorCode,
+    pub not_set: ErrorCode,
+}
+
+impl<R> NewPasswordStep<R> {
+    /// The new password's hash, for completing the flow.
+    pub fn ensure_set(&self, record: &mut R) -> ActionResult<PasswordHash> {
+        Ok((self.slot)(record).clone().ok_or(self.not_set)?)
+    }
+}
+
+/// An address a flow verifies with an e-mailed code: the address and the sealed code
+/// its record holds, and the flag set once the code is verified.
+pub(crate) struct CodeStep<R> {
+    pub sent_to: fn(&R) -> (&str, &VerificationCode),
+    pub verified: FlagStep<R>,
 }
 
 /// Fails with `code` unless `condition` holds.
@@ -97,12 +159,12 @@ pub(crate) fn ensure(condition: bool, code: ErrorCode) -> ActionResult<()> {
 }
 
 /// For `rewrite`: sets a flag, answering false when it was set already.
-pub(crate) fn set_flag(flag: &mut bool) -> bool {
+fn set_flag(flag: &mut bool) -> bool {
     !std::mem::replace(flag, true)
 }
 
 /// For `rewrite`: fills an empty password slot, answering false when it was filled.
-pub(crate) fn set_password(slot: &mut Option<PasswordHash>, password: PasswordHash) -> bool {
+fn set_password(slot: &mut Option<PasswordHash>, password: PasswordHash) -> bool {
     slot.is_none() && slot.replace(password).is_none()
 }
 
@@ -442,18 +504,27 @@ impl Faroe {
         mut stored: Stored<R>,
         user: &User,
         password: &str,
-        step: PasswordStep<R>,
+        step: FlagStep<R>,
     ) -> ActionResult<NoValues> {
-        let PasswordStep {
-            already_verified,
-            flag,
-        } = step;
-        ensure(!*flag(&mut stored.record), already_verified)?;
+        step.ensure_not_done(&mut stored.record)?;
         self.take_attempt(Bucket::UserPassword, &user.id).await?;
         self.verify_user_password(user, password).await?;
-        self.rewrite::<R>(&stored.key, |record| set_flag(flag(record)))
+        self.rewrite::<R>(&stored.key, |record| step.set(record))
             .await?;
         Ok(NoValues {})
+    }
+
+    /// The identity step of a flow started from a session: the session (its user
+    /// checked even while the cache is fresh), the flow, then `verify_password_step`.
+    pub(crate) async fn verify_identity<R: SessionBoundRecord>(
+        &self,
+        tokens: (&str, &str),
+        password: &str,
+        step: FlagStep<R>,
+    ) -> ActionResult<NoValues> {
+        let (stored, user) = self.session_flow::<R>(tokens, UserCheck::Always).await?;
+        self.verify_password_step(stored, &user, password, step)
+            .await
     }
 
     /// A new-password step of a flow: `step`'s slot already filled answers its code;
@@ -465,11 +536,10 @@ impl Faroe {
         password: &str,
         step: NewPasswordStep<R>,
     ) -> ActionResult<NoValues> {
-        let NewPasswordStep { already_set, slot } = step;
-        ensure(slot(&mut stored.record).is_none(), already_set)?;
+        ensure((step.slot)(&mut stored.record).is_none(), step.already_set)?;
         let password_hash = self.hash_new_password(password).await?;
         self.rewrite::<R>(&stored.key, |record| {
-            set_password(slot(record), password_hash)
+            set_password((step.slot)(record), password_hash)
         })
         .await?;
         Ok(NoValues {})
@@ -489,20 +559,47 @@ impl Faroe {
         .await
     }
 
-    /// Checks a verification code sent to `email_address`. Every attempt costs a
-    /// code token, the right one included.
-    pub(crate) async fn check_verification_code(
+    /// Sends a flow's verification code again (the same code: one code per flow),
+    /// unless the address is verified already; `email` makes the e-mail from the
+    /// record and the opened code. `token` is the flow's validated token, whose secret
+    /// opens the code.
+    pub(crate) async fn resend_code<R: FlowRecord>(
         &self,
-        email_address: &str,
+        mut stored: Stored<R>,
+        token: &str,
+        step: CodeStep<R>,
+        email: impl FnOnce(&R, String) -> Email,
+    ) -> ActionResult<NoValues> {
+        step.verified.ensure_not_done(&mut stored.record)?;
+        let (email_address, code) = (step.sent_to)(&stored.record);
+        self.spend_code_email_tokens(email_address).await?;
+        let code = code.open(secret_of(token));
+        self.send_code_email(&email(&stored.record, code), None)
+            .await?;
+        Ok(NoValues {})
+    }
+
+    /// Checks the verification code `given` for a flow, unless the address is verified
+    /// already, and marks the address verified. Every attempt costs a code token of the
+    /// address, the right one included.
+    pub(crate) async fn verify_code<R: FlowRecord>(
+        &self,
+        mut stored: Stored<R>,
+        token: &str,
         given: &str,
-        expected: &str,
-    ) -> ActionResult<()> {
+        step: CodeStep<R>,
+    ) -> ActionResult<NoValues> {
+        step.verified.ensure_not_done(&mut stored.record)?;
+        let (email_address, code) = (step.sent_to)(&stored.record);
         self.take_attempt(Bucket::VerificationCode, email_address)
             .await?;
         ensure(
-            constant_time_eq(given, expected),
+            constant_time_eq(given, &code.open(secret_of(token))),
             ErrorCode::IncorrectEmailAddressVerificationCode,
-        )
+        )?;
+        self.rewrite::<R>(&stored.key, |record| step.verified.set(record))
+            .await?;
+        Ok(NoValues {})
     }
 
     /// Replaces the user's password hash (guarded by `password_hash_counter`) and

@@ -2,7 +2,7 @@
 //! choose a new password and get a session.
 
 use super::session::not_created;
-use super::{ensure, ensure_counter_can_move, set_flag, NewCredential, NewPasswordStep, Removal};
+use super::{ensure, ensure_counter_can_move, FlagStep, NewCredential, NewPasswordStep, Removal};
 use crate::faroe::credentials::generate_temporary_password;
 use crate::faroe::email::Email;
 use crate::faroe::error::{ActionResult, ErrorCode};
@@ -65,14 +65,11 @@ impl Faroe {
         user_password_reset_token: &str,
         temporary_password: &str,
     ) -> ActionResult<NoValues> {
-        let (stored, _) = self
+        let (mut stored, _) = self
             .valid_user_flow::<UserPasswordResetRecord>(user_password_reset_token)
             .await?;
+        FIRST_FACTOR.ensure_not_done(&mut stored.record)?;
         let reset = &stored.record;
-        ensure(
-            !reset.user_first_factor_verified,
-            ErrorCode::UserFirstFactorAlreadyVerified,
-        )?;
         self.take_attempt(Bucket::TemporaryPassword, &reset.user_id)
             .await?;
         let matches = match self
@@ -89,10 +86,8 @@ impl Faroe {
             Err(error) => return Err(error.into()),
         };
         ensure(matches, ErrorCode::IncorrectTemporaryPassword)?;
-        self.rewrite::<UserPasswordResetRecord>(&stored.key, |reset| {
-            set_flag(&mut reset.user_first_factor_verified)
-        })
-        .await?;
+        self.rewrite::<UserPasswordResetRecord>(&stored.key, |reset| FIRST_FACTOR.set(reset))
+            .await?;
         Ok(NoValues {})
     }
 
@@ -101,13 +96,10 @@ impl Faroe {
         user_password_reset_token: &str,
         password: &str,
     ) -> ActionResult<NoValues> {
-        let (stored, _) = self
+        let (mut stored, _) = self
             .valid_user_flow::<UserPasswordResetRecord>(user_password_reset_token)
             .await?;
-        ensure(
-            stored.record.user_first_factor_verified,
-            ErrorCode::UserFirstFactorNotVerified,
-        )?;
+        FIRST_FACTOR.ensure_done(&mut stored.record)?;
         self.set_new_password(stored, password, NEW_PASSWORD).await
     }
 
@@ -117,18 +109,11 @@ impl Faroe {
         &self,
         user_password_reset_token: &str,
     ) -> ActionResult<Created<SessionRecord>> {
-        let (stored, user) = self
+        let (mut stored, user) = self
             .valid_user_flow::<UserPasswordResetRecord>(user_password_reset_token)
             .await?;
-        ensure(
-            stored.record.user_first_factor_verified,
-            ErrorCode::UserFirstFactorNotVerified,
-        )?;
-        let new_password = stored
-            .record
-            .new_password
-            .as_ref()
-            .ok_or(ErrorCode::NewPasswordNotSet)?;
+        FIRST_FACTOR.ensure_done(&mut stored.record)?;
+        let new_password = NEW_PASSWORD.ensure_set(&mut stored.record)?;
         // Whoever held a session before the reset (the intruder it is meant to evict)
         // is signed out first: should the password change then fail, nobody is left
         // signed in on the old credentials. Only the reset's new session is valid.
@@ -137,7 +122,7 @@ impl Faroe {
                 let user = self.revoke_sessions(&user).await?;
                 self.change_user_password(
                     &user,
-                    new_password,
+                    &new_password,
                     stored.record.user_password_hash_counter,
                 )
                 .await?;
@@ -153,8 +138,13 @@ impl Faroe {
     }
 }
 
+/// The temporary password is the first factor.
+const FIRST_FACTOR: FlagStep<UserPasswordResetRecord> =
+    FlagStep::first_factor(|reset| &mut reset.user_first_factor_verified);
+
 /// The password the flow sets.
 const NEW_PASSWORD: NewPasswordStep<UserPasswordResetRecord> = NewPasswordStep {
-    already_set: ErrorCode::NewPasswordAlreadySet,
     slot: |reset| &mut reset.new_password,
+    already_set: ErrorCode::NewPasswordAlreadySet,
+    not_set: ErrorCode::NewPasswordNotSet,
 };

@@ -2,7 +2,7 @@
 //! password, chooses a new one, and the password changes.
 
 use super::session::UserCheck::{Always, CacheAllowed};
-use super::{ensure, ensure_counter_can_move, NewCredential, NewPasswordStep, PasswordStep};
+use super::{ensure_counter_can_move, FlagStep, NewCredential, NewPasswordStep};
 use crate::faroe::error::{ActionResult, ErrorCode};
 use crate::faroe::models::{Created, NoValues};
 use crate::faroe::records::UserPasswordUpdateRecord;
@@ -39,9 +39,7 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_password_update_token);
-        let (stored, user) = self.session_flow::<Update>(tokens, Always).await?;
-        self.verify_password_step(stored, &user, password, IDENTITY)
-            .await
+        self.verify_identity(tokens, password, IDENTITY).await
     }
 
     /// The new password may be chosen only after the identity is proven, and once.
@@ -52,11 +50,8 @@ impl Faroe {
         password: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_password_update_token);
-        let (stored, _) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
-        ensure(
-            stored.record.user_identity_verified,
-            ErrorCode::UserIdentityNotVerified,
-        )?;
+        let (mut stored, _) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
+        IDENTITY.ensure_done(&mut stored.record)?;
         self.set_new_password(stored, password, NEW_PASSWORD).await
     }
 
@@ -68,23 +63,16 @@ impl Faroe {
         user_password_update_token: &str,
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_password_update_token);
-        let (stored, user) = self.session_flow::<Update>(tokens, Always).await?;
-        ensure(
-            stored.record.user_identity_verified,
-            ErrorCode::UserIdentityNotVerified,
-        )?;
-        let new_password = stored
-            .record
-            .new_password
-            .as_ref()
-            .ok_or(ErrorCode::NewPasswordNotSet)?;
+        let (mut stored, user) = self.session_flow::<Update>(tokens, Always).await?;
+        IDENTITY.ensure_done(&mut stored.record)?;
+        let new_password = NEW_PASSWORD.ensure_set(&mut stored.record)?;
         self.complete_once(&stored, async {
             // Signing every device out comes first: should the password change then
             // fail, the user is signed out rather than an intruder left signed in.
             if self.sessions.revoke_sessions_on_password_update {
                 self.revoke_sessions(&user).await?;
             }
-            self.change_user_password(&user, new_password, user.password_hash_counter)
+            self.change_user_password(&user, &new_password, user.password_hash_counter)
                 .await
         })
         .await?;
@@ -93,13 +81,11 @@ impl Faroe {
 }
 
 /// The password proves the identity.
-const IDENTITY: PasswordStep<Update> = PasswordStep {
-    already_verified: ErrorCode::UserIdentityAlreadyVerified,
-    flag: |update| &mut update.user_identity_verified,
-};
+const IDENTITY: FlagStep<Update> = FlagStep::identity(|update| &mut update.user_identity_verified);
 
 /// The password the flow sets.
 const NEW_PASSWORD: NewPasswordStep<Update> = NewPasswordStep {
-    already_set: ErrorCode::NewPasswordAlreadySet,
     slot: |update| &mut update.new_password,
+    already_set: ErrorCode::NewPasswordAlreadySet,
+    not_set: ErrorCode::NewPasswordNotSet,
 };

@@ -1,7 +1,7 @@
 //! Signin: prove the password of an existing user, then get a session.
 
-use super::{ensure, NewCredential, PasswordStep};
-use crate::faroe::error::{ActionResult, ErrorCode};
+use super::{FlagStep, NewCredential};
+use crate::faroe::error::ActionResult;
 use crate::faroe::models::{Created, NoValues};
 use crate::faroe::records::{SessionRecord, SigninRecord};
 use crate::faroe::Faroe;
@@ -41,11 +41,8 @@ impl Faroe {
         &self,
         signin_token: &str,
     ) -> ActionResult<Created<SessionRecord>> {
-        let (stored, user) = self.valid_user_flow::<SigninRecord>(signin_token).await?;
-        ensure(
-            stored.record.user_first_factor_verified,
-            ErrorCode::UserFirstFactorNotVerified,
-        )?;
+        let (mut stored, user) = self.valid_user_flow::<SigninRecord>(signin_token).await?;
+        FIRST_FACTOR.ensure_done(&mut stored.record)?;
         let created = self
             .complete_once(&stored, self.create_session(&user))
             .await?;
@@ -55,7 +52,5 @@ impl Faroe {
 }
 
 /// The password is the first factor.
-const FIRST_FACTOR: PasswordStep<SigninRecord> = PasswordStep {
-    already_verified: ErrorCode::UserFirstFactorAlreadyVerified,
-    flag: |signin| &mut signin.user_first_factor_verified,
-};
+const FIRST_FACTOR: FlagStep<SigninRecord> =
+    FlagStep::first_factor(|signin| &mut signin.user_first_factor_verified);

@@ -1,6 +1,6 @@
 //! Signup: verify an address, choose a password, become a user with a session.
 
-use super::{ensure, secret_of, set_flag, NewCredential, NewPasswordStep};
+use super::{ensure, CodeStep, FlagStep, NewCredential, NewPasswordStep};
 use crate::faroe::credentials::generate_verification_code;
 use crate::faroe::email::Email;
 use crate::faroe::email_address::is_valid_email_address;
@@ -51,20 +51,14 @@ impl Faroe {
         &self,
         signup_token: &str,
     ) -> ActionResult<NoValues> {
-        let signup = self.valid_flow::<SignupRecord>(signup_token).await?.record;
-        ensure(
-            !signup.email_address_verified,
-            ErrorCode::EmailAddressAlreadyVerified,
-        )?;
-        self.spend_code_email_tokens(&signup.email_address).await?;
-        let email = Email::SignupVerification {
-            email_address: signup.email_address,
-            code: signup
-                .email_address_verification_code
-                .open(secret_of(signup_token)),
-        };
-        self.send_code_email(&email, None).await?;
-        Ok(NoValues {})
+        let stored = self.valid_flow::<SignupRecord>(signup_token).await?;
+        self.resend_code(stored, signup_token, ADDRESS, |signup, code| {
+            Email::SignupVerification {
+                email_address: signup.email_address.clone(),
+                code,
+            }
+        })
+        .await
     }
 
     pub async fn verify_signup_email_address_verification_code(
@@ -73,24 +67,8 @@ impl Faroe {
         email_address_verification_code: &str,
     ) -> ActionResult<NoValues> {
         let stored = self.valid_flow::<SignupRecord>(signup_token).await?;
-        let signup = &stored.record;
-        ensure(
-            !signup.email_address_verified,
-            ErrorCode::EmailAddressAlreadyVerified,
-        )?;
-        self.check_verification_code(
-            &signup.email_address,
-            email_address_verification_code,
-            &signup
-                .email_address_verification_code
-                .open(secret_of(signup_token)),
-        )
-        .await?;
-        self.rewrite::<SignupRecord>(&stored.key, |signup| {
-            set_flag(&mut signup.email_address_verified)
-        })
-        .await?;
-        Ok(NoValues {})
+        let code = email_address_verification_code;
+        self.verify_code(stored, signup_token, code, ADDRESS).await
     }
 
     pub async fn set_signup_password(
@@ -98,11 +76,8 @@ impl Faroe {
         signup_token: &str,
         password: &str,
     ) -> ActionResult<NoValues> {
-        let stored = self.valid_flow::<SignupRecord>(signup_token).await?;
-        ensure(
-            stored.record.email_address_verified,
-            ErrorCode::EmailAddressNotVerified,
-        )?;
+        let mut stored = self.valid_flow::<SignupRecord>(signup_token).await?;
+        ADDRESS.verified.ensure_done(&mut stored.record)?;
         self.set_new_password(stored, password, NEW_PASSWORD).await
     }
 
@@ -110,18 +85,15 @@ impl Faroe {
         &self,
         signup_token: &str,
     ) -> ActionResult<Created<SessionRecord>> {
-        let stored = self.valid_flow::<SignupRecord>(signup_token).await?;
+        let mut stored = self.valid_flow::<SignupRecord>(signup_token).await?;
+        ADDRESS.verified.ensure_done(&mut stored.record)?;
+        let password = NEW_PASSWORD.ensure_set(&mut stored.record)?;
         let signup = &stored.record;
-        ensure(
-            signup.email_address_verified,
-            ErrorCode::EmailAddressNotVerified,
-        )?;
-        let password = signup.password.as_ref().ok_or(ErrorCode::PasswordNotSet)?;
         let user = self
             .complete_once(&stored, async {
                 let created = self
                     .users
-                    .create_user(&signup.email_address, password)
+                    .create_user(&signup.email_address, &password)
                     .await;
                 if let Err(UserStoreError::EmailAddressAlreadyUsed) = created {
                     // Someone else took the address meanwhile: this signup can never
@@ -138,8 +110,20 @@ impl Faroe {
     }
 }
 
+/// The address the flow verifies.
+const ADDRESS: CodeStep<SignupRecord> = CodeStep {
+    sent_to: |signup| {
+        (
+            &signup.email_address,
+            &signup.email_address_verification_code,
+        )
+    },
+    verified: FlagStep::email_address(|signup| &mut signup.email_address_verified),
+};
+
 /// The password the flow sets.
 const NEW_PASSWORD: NewPasswordStep<SignupRecord> = NewPasswordStep {
-    already_set: ErrorCode::PasswordAlreadySet,
     slot: |signup| &mut signup.password,
+    already_set: ErrorCode::PasswordAlreadySet,
+    not_set: ErrorCode::PasswordNotSet,
 };
