@@ -28,6 +28,7 @@ use time::OffsetDateTime;
 use crate::faroe::clock::Timestamp;
 use crate::faroe::email::{Email, EmailError, EmailSender};
 use crate::faroe::user::{PasswordHash, User, UserStore, UserStoreError};
+use crate::faroe::user_server_failure::{FailureKind, UserServerFailure};
 
 mod answer;
 
@@ -80,8 +81,8 @@ const DELETE: ErrorMapping = ErrorMapping {
     email_address_already_used: false,
 };
 
-fn failure(action: &str, problem: impl std::fmt::Display) -> UserStoreError {
-    UserStoreError::Failure(format!("{action}: {problem}"))
+fn failure(action: &str, kind: FailureKind, problem: impl std::fmt::Display) -> UserStoreError {
+    UserStoreError::failure(kind, format!("{action}: {problem}"))
 }
 
 impl UserServerClient {
@@ -110,23 +111,29 @@ impl UserServerClient {
     }
 
     /// Describes a transport failure without the request body (which may hold hashes).
-    fn describe(error: &(dyn std::error::Error + 'static), connecting: bool) -> String {
+    fn describe(error: &(dyn std::error::Error + 'static), connecting: bool) -> UserServerFailure {
         let mut cause = error;
         while let Some(source) = cause.source() {
             cause = source;
         }
-        if connecting {
+        let message = if connecting {
             format!("cannot connect: {cause}")
         } else {
             format!("request failed: {cause}")
-        }
+        };
+        UserServerFailure::new(FailureKind::Transport, message)
     }
 
-    async fn post(&self, url: &Uri, body: Vec<u8>) -> Result<(u16, Bytes), String> {
+    async fn post(&self, url: &Uri, body: Vec<u8>) -> Result<(u16, Bytes), UserServerFailure> {
         let request = Request::post(url.clone())
             .header(CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(body)))
-            .map_err(|error| format!("request not built: {error}"))?;
+            .map_err(|error| {
+                UserServerFailure::new(
+                    FailureKind::BadAnswer,
+                    format!("request not built: {error}"),
+                )
+            })?;
         let exchange = async {
             let response = self
                 .http
@@ -139,7 +146,10 @@ impl UserServerClient {
                 .await
                 .map_err(|error| {
                     if error.is::<http_body_util::LengthLimitError>() {
-                        format!("the answer is longer than {MAX_ANSWER_BYTES} bytes")
+                        UserServerFailure::new(
+                            FailureKind::BadAnswer,
+                            format!("the answer is longer than {MAX_ANSWER_BYTES} bytes"),
+                        )
                     } else {
                         Self::describe(&*error, false)
                     }
@@ -150,9 +160,12 @@ impl UserServerClient {
         tokio::time::timeout(self.timeout, exchange)
             .await
             .unwrap_or_else(|_| {
-                Err(format!(
-                    "no answer within {}",
-                    crate::config::format_duration(self.timeout)
+                Err(UserServerFailure::new(
+                    FailureKind::Timeout,
+                    format!(
+                        "no answer within {}",
+                        crate::config::format_duration(self.timeout)
+                    ),
                 ))
             })
     }
@@ -167,19 +180,25 @@ impl UserServerClient {
             action: &'static str,
             arguments: A,
         }
-        let body = serde_json::to_vec(&Request { action, arguments })
-            .map_err(|error| failure(action, format!("cannot encode the request: {error}")))?;
+        let body = serde_json::to_vec(&Request { action, arguments }).map_err(|error| {
+            failure(
+                action,
+                FailureKind::BadAnswer,
+                format!("cannot encode the request: {error}"),
+            )
+        })?;
         let (status, body) = self
             .post(&self.invoke_url, body)
             .await
-            .map_err(|problem| failure(action, problem))?;
+            .map_err(|problem| UserStoreError::Failure(problem.during(action)))?;
         if status != 200 {
             return Err(failure(
                 action,
+                FailureKind::BadAnswer,
                 format!("user server answered status {status}"),
             ));
         }
-        answer::read(&body).map_err(|problem| failure(action, problem))
+        answer::read(&body).map_err(|problem| failure(action, FailureKind::BadAnswer, problem))
     }
 
     async fn invoke_mapped<A: Serialize, V: DeserializeOwned>(
@@ -197,6 +216,7 @@ impl UserServerClient {
                 }
                 _ => failure(
                     action,
+                    FailureKind::UnexpectedErrorCode,
                     format!("user server answered error {}", printable(&code)),
                 ),
             }),
@@ -474,16 +494,21 @@ pub fn email_body(email: &Email) -> Result<String, String> {
 impl EmailSender for UserServerClient {
     async fn send(&self, email: &Email) -> Result<(), EmailError> {
         let kind = email.kind();
-        let body = email_body(email)
-            .map_err(|problem| EmailError(format!("{kind}: cannot encode: {problem}")))?;
+        let body = email_body(email).map_err(|problem| {
+            EmailError::new(
+                FailureKind::BadAnswer,
+                format!("{kind}: cannot encode: {problem}"),
+            )
+        })?;
         let (status, _) = self
             .post(&self.email_url, body.into_bytes())
             .await
-            .map_err(|problem| EmailError(format!("{kind}: {problem}")))?;
+            .map_err(|problem| EmailError(problem.during(kind)))?;
         if status != 200 {
-            return Err(EmailError(format!(
-                "{kind}: user server answered status {status}"
-            )));
+            return Err(EmailError::new(
+                FailureKind::BadAnswer,
+                format!("{kind}: user server answered status {status}"),
+            ));
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Decorators around the user store and the e-mail sender that count calls by user
 //! action (or e-mail type) and result, and time them. The client's failures carry
-//! their kind in their message's wording; it is read back here into a fixed set of
-//! result labels, so no text from the user server ever becomes a label.
+//! their kind; it maps here onto a fixed set of result labels, so no text from the
+//! user server ever becomes a label.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,20 +10,18 @@ use async_trait::async_trait;
 
 use crate::faroe::email::{Email, EmailError, EmailSender};
 use crate::faroe::user::{PasswordHash, User, UserStore, UserStoreError};
+use crate::faroe::user_server_failure::{FailureKind, UserServerFailure};
 use crate::metrics::{
     seconds_since, EMAIL_DELIVERIES, USER_SERVER_CALLS, USER_SERVER_CALL_DURATION,
 };
 
-/// What a failed exchange with the user server was, from the client's message.
-fn failure_label(message: &str) -> &'static str {
-    if message.contains("no answer within") {
-        "timeout"
-    } else if message.contains("cannot connect:") || message.contains("request failed:") {
-        "transport"
-    } else if message.contains("user server answered error") {
-        "unexpected_error_code"
-    } else {
-        "bad_answer"
+/// The result label of a failed exchange with the user server.
+fn failure_label(failure: &UserServerFailure) -> &'static str {
+    match failure.kind {
+        FailureKind::Timeout => "timeout",
+        FailureKind::Transport => "transport",
+        FailureKind::UnexpectedErrorCode => "unexpected_error_code",
+        FailureKind::BadAnswer => "bad_answer",
     }
 }
 
@@ -32,7 +30,7 @@ fn user_result<T>(result: &Result<T, UserStoreError>) -> &'static str {
         Ok(_) => "ok",
         Err(UserStoreError::UserNotFound) => "user_not_found",
         Err(UserStoreError::EmailAddressAlreadyUsed) => "email_address_already_used",
-        Err(UserStoreError::Failure(message)) => failure_label(message),
+        Err(UserStoreError::Failure(failure)) => failure_label(failure),
     }
 }
 
@@ -148,7 +146,7 @@ impl EmailSender for MeteredEmails {
         let result = self.inner.send(email).await;
         let label = match &result {
             Ok(()) => "ok",
-            Err(EmailError(message)) => failure_label(message),
+            Err(EmailError(failure)) => failure_label(failure),
         };
         metrics::counter!(EMAIL_DELIVERIES, "type" => email.kind(), "result" => label).increment(1);
         result
@@ -207,6 +205,16 @@ mod tests {
         })))
         .await;
         assert_eq!(result_of(&odd.uri()).await, "unexpected_error_code");
+        // The log line still names the action and what the user server said.
+        let client = UserServerClient::new(&odd.uri(), Duration::from_millis(300)).expect("client");
+        let error = client
+            .get_user("u1")
+            .await
+            .expect_err("an unexpected code fails");
+        assert_eq!(
+            error.to_string(),
+            r#"user server failure: get_user: user server answered error "some_other_code""#
+        );
     }
 
     #[tokio::test]
@@ -218,9 +226,13 @@ mod tests {
             email_address: "a@example.com".to_owned(),
             code: "12345678".to_owned(),
         };
-        let Err(EmailError(message)) = client.send(&email).await else {
+        let Err(EmailError(failure)) = client.send(&email).await else {
             panic!("the slow delivery fails");
         };
-        assert_eq!(failure_label(&message), "timeout");
+        assert_eq!(failure_label(&failure), "timeout");
+        assert_eq!(
+            EmailError(failure).to_string(),
+            "e-mail not sent: signup_verification: no answer within 300ms"
+        );
     }
 }

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::clock::Timestamp;
+use super::user_server_failure::{FailureKind, UserServerFailure};
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum Email {
@@ -76,7 +77,13 @@ impl std::fmt::Debug for Email {
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("e-mail not sent: {0}")]
-pub struct EmailError(pub String);
+pub struct EmailError(pub UserServerFailure);
+
+impl EmailError {
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> EmailError {
+        EmailError(UserServerFailure::new(kind, message))
+    }
+}
 
 #[async_trait]
 pub trait EmailSender: Send + Sync {

@@ -15,6 +15,7 @@ pub mod rate_limit;
 pub mod records;
 pub(crate) mod unique_members;
 pub mod user;
+pub mod user_server_failure;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -15,6 +15,7 @@ use super::passwords::{
     Argon2idParams, PasswordHasher, PasswordStrengthChecker, StrengthCheckError,
 };
 use super::user::{PasswordHash, User, UserStore, UserStoreError};
+use super::user_server_failure::FailureKind;
 use super::{Faroe, SessionConfig};
 pub use crate::fault_storage::{FaultyStorage, StorageOp};
 
@@ -271,7 +272,10 @@ impl RecordingEmails {
 impl EmailSender for RecordingEmails {
     async fn send(&self, email: &Email) -> Result<(), EmailError> {
         if self.failing.load(Ordering::SeqCst) {
-            return Err(EmailError("user server unreachable".into()));
+            return Err(EmailError::new(
+                FailureKind::Transport,
+                "user server unreachable",
+            ));
         }
         lock(&self.sent).push(email.clone());
         Ok(())

@@ -5,6 +5,8 @@
 
 use async_trait::async_trait;
 
+use super::user_server_failure::{FailureKind, UserServerFailure};
+
 /// A password hash with what is needed to verify against it.
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PasswordHash {
@@ -58,7 +60,13 @@ pub enum UserStoreError {
     EmailAddressAlreadyUsed,
     /// The user server failed or answered something unusable.
     #[error("user server failure: {0}")]
-    Failure(String),
+    Failure(UserServerFailure),
+}
+
+impl UserStoreError {
+    pub fn failure(kind: FailureKind, message: impl Into<String>) -> UserStoreError {
+        UserStoreError::Failure(UserServerFailure::new(kind, message))
+    }
 }
 
 #[async_trait]

@@ -31,6 +31,7 @@ pub(super) use super::records::{
 };
 use super::testing::{Harness, START};
 use super::user::{User, UserStore, UserStoreError};
+use super::user_server_failure::FailureKind;
 use super::SessionConfig;
 use crate::storage::{Storage, StorageError};
 
@@ -71,7 +72,7 @@ pub(super) fn storage_down() -> StorageError {
 }
 
 pub(super) fn user_server_down() -> UserStoreError {
-    UserStoreError::Failure("connection refused".into())
+    UserStoreError::failure(FailureKind::Transport, "connection refused")
 }
 
 /// A harness whose sessions trust a user check for an hour, so a flow validator

@@ -6,6 +6,7 @@ use super::TokenRecord;
 use crate::faroe::records::{decode, SessionRecord};
 use crate::faroe::testing::{with_wrong_secret, Harness, StorageOp, START};
 use crate::faroe::user::UserStoreError;
+use crate::faroe::user_server_failure::FailureKind;
 use crate::faroe::SessionConfig;
 use crate::storage::{Storage, StorageError};
 
@@ -193,9 +194,10 @@ async fn a_session_survives_password_and_address_changes() {
 async fn a_user_server_failure_is_internal_and_keeps_the_session() {
     let harness = Harness::new();
     let (_, token) = harness.signed_in_user(EMAIL).await;
-    harness
-        .users
-        .fail("get_user", UserStoreError::Failure("timeout".into()));
+    harness.users.fail(
+        "get_user",
+        UserStoreError::failure(FailureKind::Timeout, "timeout"),
+    );
     assert_eq!(
         harness.error("get_session", args(&token)).await,
         "internal_error"
@@ -343,7 +345,7 @@ async fn delete_all_sessions_maps_user_server_outcomes() {
     );
     harness.users.fail(
         "increment_user_sessions_counter",
-        UserStoreError::Failure("500".into()),
+        UserStoreError::failure(FailureKind::BadAnswer, "500"),
     );
     assert_eq!(
         harness.error("delete_all_sessions", args(&token)).await,

@@ -7,6 +7,7 @@ use crate::faroe::clock::Timestamp;
 use crate::faroe::email::Email;
 use crate::faroe::testing::{with_wrong_secret, Harness, StorageOp, PASSWORD, START};
 use crate::faroe::user::UserStoreError;
+use crate::faroe::user_server_failure::FailureKind;
 use crate::storage::StorageError;
 
 const EMAIL: &str = "bob@example.com";
@@ -64,7 +65,7 @@ async fn create_signin_checks_address_user_and_disabled_in_that_order() {
     assert_eq!(create(EMAIL).await, "user_disabled");
     harness.users.fail(
         "get_user_by_email_address",
-        UserStoreError::Failure("timeout".into()),
+        UserStoreError::failure(FailureKind::Timeout, "timeout"),
     );
     assert_eq!(create(EMAIL).await, "internal_error");
     assert_eq!(harness.storage.count(SIGNIN), 0);
@@ -171,9 +172,10 @@ async fn a_user_server_failure_during_validation_is_internal_and_keeps_the_signi
     let harness = Harness::new();
     harness.add_user(EMAIL, PASSWORD).await;
     let token = signin_token(&harness).await;
-    harness
-        .users
-        .fail("get_user", UserStoreError::Failure("500".into()));
+    harness.users.fail(
+        "get_user",
+        UserStoreError::failure(FailureKind::BadAnswer, "500"),
+    );
     assert_eq!(
         harness.error("get_signin", token_args(&token)).await,
         "internal_error"

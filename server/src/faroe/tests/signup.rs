@@ -6,6 +6,7 @@ use super::{Bucket, SessionRecord, SignupRecord, TokenRecord};
 use crate::faroe::email::Email;
 use crate::faroe::testing::{with_wrong_secret, Harness, StorageOp, PASSWORD};
 use crate::faroe::user::UserStoreError;
+use crate::faroe::user_server_failure::FailureKind;
 use crate::storage::StorageError;
 
 const EMAIL: &str = "alice@example.com";
@@ -156,7 +157,7 @@ async fn create_signup_fails_internally_when_the_user_server_or_storage_fails() 
     let harness = Harness::new();
     harness.users.fail(
         "get_user_by_email_address",
-        UserStoreError::Failure("down".into()),
+        UserStoreError::failure(FailureKind::Transport, "down"),
     );
     assert_eq!(error_code(&create(&harness, EMAIL).await), "internal_error");
     harness.users.clear_faults();
@@ -568,9 +569,10 @@ async fn complete_signup_maps_user_server_outcomes() {
         harness.error("complete_signup", token_args(&token)).await,
         "internal_conflict"
     );
-    harness
-        .users
-        .fail("create_user", UserStoreError::Failure("500".into()));
+    harness.users.fail(
+        "create_user",
+        UserStoreError::failure(FailureKind::BadAnswer, "500"),
+    );
     assert_eq!(
         harness.error("complete_signup", token_args(&token)).await,
         "internal_error"
