@@ -5,7 +5,7 @@ use super::session::UserCheck::CacheAllowed;
 use super::{FlagStep, NewCredential};
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
 use crate::faroe::models::{Created, NoValues};
-use crate::faroe::records::UserDeletionRecord;
+use crate::faroe::records::{UserCounters, UserDeletionRecord};
 use crate::faroe::Faroe;
 
 type Deletion = UserDeletionRecord;
@@ -23,8 +23,7 @@ impl Faroe {
             session_id: session.record.id,
             secret_hash: credential.secret_hash,
             user_identity_verified: false,
-            user_password_hash_counter: user.password_hash_counter,
-            user_disabled_counter: user.disabled_counter,
+            user_counters: UserCounters::of(&user),
             created_at: self.now().unix_seconds(),
         };
         self.store_new(&record, credential.token).await

@@ -5,7 +5,7 @@ use super::session::UserCheck::{Always, CacheAllowed};
 use super::{ensure_counter_can_move, FlagStep, NewCredential, NewPasswordStep};
 use crate::faroe::error::{ActionResult, ErrorCode};
 use crate::faroe::models::{Created, NoValues};
-use crate::faroe::records::UserPasswordUpdateRecord;
+use crate::faroe::records::{UserCounters, UserPasswordUpdateRecord};
 use crate::faroe::Faroe;
 
 type Update = UserPasswordUpdateRecord;
@@ -17,6 +17,7 @@ impl Faroe {
     ) -> ActionResult<Created<UserPasswordUpdateRecord>> {
         let (session, user) = self.validate_session_and_user(session_token).await?;
         ensure_counter_can_move(user.password_hash_counter)?;
+        let user_counters = UserCounters::of(&user);
         let credential = NewCredential::generate();
         let record = UserPasswordUpdateRecord {
             id: credential.id,
@@ -25,8 +26,7 @@ impl Faroe {
             secret_hash: credential.secret_hash,
             user_identity_verified: false,
             new_password: None,
-            user_password_hash_counter: user.password_hash_counter,
-            user_disabled_counter: user.disabled_counter,
+            user_counters,
             created_at: self.now().unix_seconds(),
         };
         self.store_new(&record, credential.token).await
