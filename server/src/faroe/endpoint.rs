@@ -84,11 +84,12 @@ impl<'de> Deserializer<'de> for Member<'de> {
 }
 
 /// Calls an action's method with the arguments of its invocation. A method generic
-/// over a flow's record (`get_flow::<R>`, `delete_flow::<R>`) takes the flow's tokens
-/// as one value: the token, or `(session token, flow token)`.
+/// over a flow's record (`get_flow::<R>`, `delete_flow::<R>`, `verify_identity::<R>`)
+/// takes the flow's tokens as one value: the token, or `(session token, flow token)`;
+/// the arguments after a `;` (a password) follow it one by one.
 macro_rules! call {
-    ($faroe:ident . $method:ident::<$record:ty>($($arg:ident),+)) => {
-        $faroe.$method::<$record>(($($arg.as_str()),+))
+    ($faroe:ident . $method:ident::<$record:ty>($($arg:ident),+ $(; $extra:ident)*)) => {
+        $faroe.$method::<$record>(($($arg.as_str()),+) $(, &$extra)*)
     };
     ($faroe:ident . $method:ident($($arg:ident),+)) => {
         $faroe.$method($(&$arg),+)
@@ -97,7 +98,8 @@ macro_rules! call {
 
 macro_rules! actions {
     ($(
-        $variant:ident $name:literal => $method:ident $(::<$record:ty>)? ($($arg:ident),+)
+        $variant:ident $name:literal
+            => $method:ident $(::<$record:ty>)? ($($arg:ident),+ $(; $extra:ident)*)
     ),+ $(,)?) => {
         /// A parsed invocation: the action and its arguments.
         #[derive(Deserialize)]
@@ -105,7 +107,7 @@ macro_rules! actions {
         enum Invocation {
             $(
                 #[serde(rename = $name)]
-                $variant { $($arg: String),+ },
+                $variant { $($arg: String,)+ $($extra: String,)* },
             )+
         }
 
@@ -123,8 +125,8 @@ macro_rules! actions {
         impl Faroe {
             async fn execute(&self, invocation: Invocation) -> ActionResult<Box<RawValue>> {
                 match invocation {
-                    $(Invocation::$variant { $($arg),+ } => {
-                        to_values(call!(self.$method $(::<$record>)? ($($arg),+)).await)
+                    $(Invocation::$variant { $($arg,)+ $($extra,)* } => {
+                        to_values(call!(self.$method $(::<$record>)? ($($arg),+ $(; $extra)*)).await)
                     })+
                 }
             }
@@ -179,8 +181,8 @@ actions! {
     DeleteUserPasswordUpdate "delete_user_password_update"
         => delete_flow::<UserPasswordUpdateRecord>(session_token, user_password_update_token),
     VerifyUserPasswordUpdateUserPassword "verify_user_password_update_user_password"
-        => verify_user_password_update_user_password(
-            session_token, user_password_update_token, password),
+        => verify_identity::<UserPasswordUpdateRecord>(
+            session_token, user_password_update_token; password),
     SetUserPasswordUpdateNewPassword "set_user_password_update_new_password"
         => set_user_password_update_new_password(
             session_token, user_password_update_token, password),
@@ -192,7 +194,7 @@ actions! {
     DeleteUserDeletion "delete_user_deletion"
         => delete_flow::<UserDeletionRecord>(session_token, user_deletion_token),
     VerifyUserDeletionUserPassword "verify_user_deletion_user_password"
-        => verify_user_deletion_user_password(session_token, user_deletion_token, password),
+        => verify_identity::<UserDeletionRecord>(session_token, user_deletion_token; password),
     CompleteUserDeletion "complete_user_deletion"
         => complete_user_deletion(session_token, user_deletion_token),
     CreateUserPasswordReset "create_user_password_reset"

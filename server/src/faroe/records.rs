@@ -195,6 +195,30 @@ macro_rules! record {
 
 const MINUTE: u64 = 60;
 
+/// The user's password-hash and disabled counters as a flow saw them when it started;
+/// a move of either voids the flow. postcard writes a nested struct's fields in place,
+/// so a record holding this is stored exactly as with the two counters side by side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCounters {
+    pub password_hash: i32,
+    pub disabled: i32,
+}
+
+impl UserCounters {
+    pub fn of(user: &User) -> Self {
+        UserCounters {
+            password_hash: user.password_hash_counter,
+            disabled: user.disabled_counter,
+        }
+    }
+
+    /// True when the user's password hash changed or the user was disabled or
+    /// enabled since these counters were taken.
+    pub fn have_moved_for(&self, user: &User) -> bool {
+        *self != Self::of(user)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRecord {
     pub id: String,
@@ -283,8 +307,7 @@ pub struct SigninRecord {
     pub user_id: String,
     pub secret_hash: SecretHash,
     pub user_first_factor_verified: bool,
-    pub user_password_hash_counter: i32,
-    pub user_disabled_counter: i32,
+    pub user_counters: UserCounters,
     pub created_at: i64,
 }
 
@@ -295,8 +318,7 @@ record!(SigninRecord {
     end: LifetimeEnd::Exclusive,
     invalid_token: InvalidSigninToken,
     fn is_stale_for(&self, user: &User) -> bool {
-        self.user_password_hash_counter != user.password_hash_counter
-            || self.user_disabled_counter != user.disabled_counter
+        self.user_counters.have_moved_for(user)
     }
 });
 
@@ -338,8 +360,7 @@ pub struct UserPasswordUpdateRecord {
     pub secret_hash: SecretHash,
     pub user_identity_verified: bool,
     pub new_password: Option<PasswordHash>,
-    pub user_password_hash_counter: i32,
-    pub user_disabled_counter: i32,
+    pub user_counters: UserCounters,
     pub created_at: i64,
 }
 
@@ -351,8 +372,7 @@ record!(UserPasswordUpdateRecord {
     invalid_token: InvalidPasswordUpdateToken,
     bound_to_session,
     fn is_stale_for(&self, user: &User) -> bool {
-        self.user_password_hash_counter != user.password_hash_counter
-            || self.user_disabled_counter != user.disabled_counter
+        self.user_counters.have_moved_for(user)
     }
 });
 
@@ -363,8 +383,7 @@ pub struct UserDeletionRecord {
     pub session_id: String,
     pub secret_hash: SecretHash,
     pub user_identity_verified: bool,
-    pub user_password_hash_counter: i32,
-    pub user_disabled_counter: i32,
+    pub user_counters: UserCounters,
     pub created_at: i64,
 }
 
@@ -376,8 +395,7 @@ record!(UserDeletionRecord {
     invalid_token: InvalidUserDeletionToken,
     bound_to_session,
     fn is_stale_for(&self, user: &User) -> bool {
-        self.user_password_hash_counter != user.password_hash_counter
-            || self.user_disabled_counter != user.disabled_counter
+        self.user_counters.have_moved_for(user)
     }
 });
 
@@ -440,6 +458,13 @@ mod tests {
             })
     }
 
+    fn user_counters() -> impl Strategy<Value = UserCounters> {
+        (any::<i32>(), any::<i32>()).prop_map(|(password_hash, disabled)| UserCounters {
+            password_hash,
+            disabled,
+        })
+    }
+
     fn round_trips<R>(record: &R)
     where
         R: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
@@ -476,12 +501,11 @@ mod tests {
         #[test]
         fn signins_round_trip(
             (id, user_id) in (".*", ".*"), secret_hash in secret_hash(),
-            user_first_factor_verified in any::<bool>(),
-            (user_password_hash_counter, user_disabled_counter) in (any::<i32>(), any::<i32>()),
+            user_first_factor_verified in any::<bool>(), user_counters in user_counters(),
             created_at in any::<i64>(),
         ) {
             round_trips(&SigninRecord { id, user_id, secret_hash, user_first_factor_verified,
-                user_password_hash_counter, user_disabled_counter, created_at });
+                user_counters, created_at });
         }
 
         #[test]
@@ -505,24 +529,20 @@ mod tests {
             (id, user_id, session_id) in (".*", ".*", ".*"), secret_hash in secret_hash(),
             user_identity_verified in any::<bool>(),
             new_password in proptest::option::of(password_hash()),
-            (user_password_hash_counter, user_disabled_counter) in (any::<i32>(), any::<i32>()),
-            created_at in any::<i64>(),
+            user_counters in user_counters(), created_at in any::<i64>(),
         ) {
             round_trips(&UserPasswordUpdateRecord { id, user_id, session_id, secret_hash,
-                user_identity_verified, new_password, user_password_hash_counter,
-                user_disabled_counter, created_at });
+                user_identity_verified, new_password, user_counters, created_at });
         }
 
         #[test]
         fn deletions_round_trip(
             (id, user_id, session_id) in (".*", ".*", ".*"), secret_hash in secret_hash(),
-            user_identity_verified in any::<bool>(),
-            (user_password_hash_counter, user_disabled_counter) in (any::<i32>(), any::<i32>()),
+            user_identity_verified in any::<bool>(), user_counters in user_counters(),
             created_at in any::<i64>(),
         ) {
             round_trips(&UserDeletionRecord { id, user_id, session_id, secret_hash,
-                user_identity_verified, user_password_hash_counter, user_disabled_counter,
-                created_at });
+                user_identity_verified, user_counters, created_at });
         }
 
         #[test]
@@ -569,6 +589,160 @@ mod tests {
         assert_eq!(decode::<BucketRecord>(&[]), Err(CodecError::Empty));
     }
 
+    /// The records holding `UserCounters` as they were laid out before the counters
+    /// were grouped: two `i32` fields side by side. Stored values written then must
+    /// read the same now, so both layouts must encode to the same bytes.
+    mod flat {
+        use super::*;
+
+        #[derive(Serialize)]
+        pub struct Signin {
+            pub id: String,
+            pub user_id: String,
+            pub secret_hash: SecretHash,
+            pub user_first_factor_verified: bool,
+            pub user_password_hash_counter: i32,
+            pub user_disabled_counter: i32,
+            pub created_at: i64,
+        }
+
+        #[derive(Serialize)]
+        pub struct PasswordUpdate {
+            pub id: String,
+            pub user_id: String,
+            pub session_id: String,
+            pub secret_hash: SecretHash,
+            pub user_identity_verified: bool,
+            pub new_password: Option<PasswordHash>,
+            pub user_password_hash_counter: i32,
+            pub user_disabled_counter: i32,
+            pub created_at: i64,
+        }
+
+        #[derive(Serialize)]
+        pub struct Deletion {
+            pub id: String,
+            pub user_id: String,
+            pub session_id: String,
+            pub secret_hash: SecretHash,
+            pub user_identity_verified: bool,
+            pub user_password_hash_counter: i32,
+            pub user_disabled_counter: i32,
+            pub created_at: i64,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn grouped_counters_keep_the_flat_layout(
+            (id, user_id, session_id) in (".*", ".*", ".*"), secret_hash in secret_hash(),
+            verified in any::<bool>(), new_password in proptest::option::of(password_hash()),
+            (password_hash, disabled) in (any::<i32>(), any::<i32>()), created_at in any::<i64>(),
+        ) {
+            let user_counters = UserCounters { password_hash, disabled };
+            let signin = encode(&SigninRecord { id: id.clone(), user_id: user_id.clone(),
+                secret_hash: secret_hash.clone(), user_first_factor_verified: verified,
+                user_counters, created_at }).expect("encode");
+            let flat_signin = encode(&flat::Signin { id: id.clone(), user_id: user_id.clone(),
+                secret_hash: secret_hash.clone(), user_first_factor_verified: verified,
+                user_password_hash_counter: password_hash, user_disabled_counter: disabled,
+                created_at }).expect("encode");
+            prop_assert_eq!(signin, flat_signin);
+
+            let update = encode(&UserPasswordUpdateRecord { id: id.clone(),
+                user_id: user_id.clone(), session_id: session_id.clone(),
+                secret_hash: secret_hash.clone(), user_identity_verified: verified,
+                new_password: new_password.clone(), user_counters, created_at }).expect("encode");
+            let flat_update = encode(&flat::PasswordUpdate { id: id.clone(),
+                user_id: user_id.clone(), session_id: session_id.clone(),
+                secret_hash: secret_hash.clone(), user_identity_verified: verified, new_password,
+                user_password_hash_counter: password_hash, user_disabled_counter: disabled,
+                created_at }).expect("encode");
+            prop_assert_eq!(update, flat_update);
+
+            let deletion = encode(&UserDeletionRecord { id: id.clone(), user_id: user_id.clone(),
+                session_id: session_id.clone(), secret_hash: secret_hash.clone(),
+                user_identity_verified: verified, user_counters, created_at }).expect("encode");
+            let flat_deletion = encode(&flat::Deletion { id, user_id, session_id, secret_hash,
+                user_identity_verified: verified, user_password_hash_counter: password_hash,
+                user_disabled_counter: disabled, created_at }).expect("encode");
+            prop_assert_eq!(deletion, flat_deletion);
+        }
+    }
+
+    /// One deletion record byte for byte, written out from the field order: the
+    /// counters follow the identity flag directly, with no framing of their own.
+    #[test]
+    fn a_deletion_record_is_stored_byte_for_byte_as_documented() {
+        let record = UserDeletionRecord {
+            id: "i".into(),
+            user_id: "u".into(),
+            session_id: "s".into(),
+            secret_hash: SecretHash::of("abc"),
+            user_identity_verified: true,
+            user_counters: UserCounters {
+                password_hash: 300,
+                disabled: -2,
+            },
+            created_at: 1_700_000_000,
+        };
+        let mut expected = vec![FORMAT_VERSION];
+        // Strings: a varint length, then the bytes.
+        expected.extend_from_slice(&[1, b'i', 1, b'u', 1, b's']);
+        // SHA-256("abc") (FIPS 180-2 test vector), 32 bytes without a length.
+        expected.extend(
+            hex::decode("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+                .expect("hex"),
+        );
+        expected.push(1); // user_identity_verified
+        expected.extend_from_slice(&[0xd8, 0x04]); // password-hash counter 300, zigzag 600
+        expected.push(0x03); // disabled counter -2, zigzag 3
+        expected.extend_from_slice(&[0x80, 0xc4, 0x9f, 0xd5, 0x0c]); // zigzag 3_400_000_000
+        assert_eq!(encode(&record).expect("encode"), expected);
+        assert_eq!(
+            decode::<UserDeletionRecord>(&expected).expect("decode"),
+            record
+        );
+    }
+
+    #[test]
+    fn counters_move_with_the_password_hash_or_disabled_counter_only() {
+        let user = User {
+            id: "u".into(),
+            email_address: "a@b".into(),
+            password_hash: PasswordHash {
+                hash: vec![],
+                algorithm_id: String::new(),
+                salt: vec![],
+            },
+            display_name: String::new(),
+            disabled: false,
+            email_address_counter: 1,
+            password_hash_counter: 2,
+            disabled_counter: 3,
+            sessions_counter: 4,
+        };
+        let counters = UserCounters::of(&user);
+        assert_eq!(
+            counters,
+            UserCounters {
+                password_hash: 2,
+                disabled: 3
+            }
+        );
+        assert!(!counters.have_moved_for(&user));
+        let mut other = user.clone();
+        other.email_address_counter += 1;
+        other.sessions_counter += 1;
+        assert!(!counters.have_moved_for(&other));
+        let mut other = user.clone();
+        other.password_hash_counter += 1;
+        assert!(counters.have_moved_for(&other));
+        let mut other = user;
+        other.disabled_counter -= 1;
+        assert!(counters.have_moved_for(&other));
+    }
+
     #[test]
     fn lifetimes_end_as_the_contract_says() {
         let signup = SignupRecord {
@@ -588,8 +762,10 @@ mod tests {
             session_id: "s".into(),
             secret_hash: SecretHash::of("s"),
             user_identity_verified: false,
-            user_password_hash_counter: 0,
-            user_disabled_counter: 0,
+            user_counters: UserCounters {
+                password_hash: 0,
+                disabled: 0,
+            },
             created_at: 1_000,
         };
         assert!(deletion.is_valid_at(Timestamp::from_unix_seconds(1_000 + 600)));
@@ -640,8 +816,10 @@ mod tests {
                     user_id: "u".into(),
                     secret_hash: SecretHash::of(secret),
                     user_first_factor_verified: false,
-                    user_password_hash_counter: 0,
-                    user_disabled_counter: 0,
+                    user_counters: UserCounters {
+                        password_hash: 0,
+                        disabled: 0,
+                    },
                     created_at: 0,
                 }
             ),
@@ -671,8 +849,10 @@ mod tests {
                     secret_hash: SecretHash::of(secret),
                     user_identity_verified: false,
                     new_password: Some(hash.clone()),
-                    user_password_hash_counter: 0,
-                    user_disabled_counter: 0,
+                    user_counters: UserCounters {
+                        password_hash: 0,
+                        disabled: 0,
+                    },
                     created_at: 0,
                 }
             ),
@@ -684,8 +864,10 @@ mod tests {
                     session_id: "s".into(),
                     secret_hash: SecretHash::of(secret),
                     user_identity_verified: false,
-                    user_password_hash_counter: 0,
-                    user_disabled_counter: 0,
+                    user_counters: UserCounters {
+                        password_hash: 0,
+                        disabled: 0,
+                    },
                     created_at: 0,
                 }
             ),

@@ -12,7 +12,7 @@ use crate::faroe::clock::Timestamp;
 use crate::faroe::credentials::SecretHash;
 use crate::faroe::rate_limit::{Bucket, CAPACITY};
 use crate::faroe::records::{
-    encode, BucketRecord, FlowRecord, SessionRecord, SigninRecord, SignupRecord,
+    encode, BucketRecord, FlowRecord, SessionRecord, SigninRecord, SignupRecord, UserCounters,
     UserDeletionRecord, UserEmailAddressUpdateRecord, UserPasswordResetRecord,
     UserPasswordUpdateRecord, VerificationCode,
 };
@@ -136,6 +136,14 @@ fn password_if_set(
     Ok(items.bool(set)?.then_some(hash))
 }
 
+/// The password-hash and disabled counters, kept as two adjacent items.
+fn user_counters(items: &Sequence<'_>, first: usize) -> Result<UserCounters, DecodeError> {
+    Ok(UserCounters {
+        password_hash: items.int32(first)?,
+        disabled: items.int32(first + 1)?,
+    })
+}
+
 fn convert_session(
     items: &Sequence<'_>,
     id: String,
@@ -188,8 +196,7 @@ fn signin(items: &Sequence<'_>, id: String) -> Result<SigninRecord, DecodeError>
         user_id: items.string(1)?,
         secret_hash: secret_hash(items, 2)?,
         user_first_factor_verified: items.bool(3)?,
-        user_password_hash_counter: items.int32(4)?,
-        user_disabled_counter: items.int32(5)?,
+        user_counters: user_counters(items, 4)?,
         created_at: items.int64(6)?,
     })
 }
@@ -228,8 +235,7 @@ fn password_update(
         secret_hash: secret_hash(items, 3)?,
         user_identity_verified: items.bool(4)?,
         new_password: password_if_set(items, 5, 8)?,
-        user_password_hash_counter: items.int32(9)?,
-        user_disabled_counter: items.int32(10)?,
+        user_counters: user_counters(items, 9)?,
         created_at: items.int64(11)?,
     })
 }
@@ -259,8 +265,7 @@ fn deletion(items: &Sequence<'_>, id: String) -> Result<UserDeletionRecord, Deco
         session_id: items.string(2)?,
         secret_hash: secret_hash(items, 3)?,
         user_identity_verified: items.bool(4)?,
-        user_password_hash_counter: items.int32(5)?,
-        user_disabled_counter: items.int32(6)?,
+        user_counters: user_counters(items, 5)?,
         created_at: items.int64(7)?,
     })
 }

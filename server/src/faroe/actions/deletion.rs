@@ -2,10 +2,10 @@
 //! and the user is deleted.
 
 use super::session::UserCheck::CacheAllowed;
-use super::{FlagStep, NewCredential};
+use super::{FlagStep, IdentityFirstFlow, NewCredential};
 use crate::faroe::error::{ActionResult, ErrorCode, Found};
 use crate::faroe::models::{Created, NoValues};
-use crate::faroe::records::UserDeletionRecord;
+use crate::faroe::records::{UserCounters, UserDeletionRecord};
 use crate::faroe::Faroe;
 
 type Deletion = UserDeletionRecord;
@@ -23,21 +23,10 @@ impl Faroe {
             session_id: session.record.id,
             secret_hash: credential.secret_hash,
             user_identity_verified: false,
-            user_password_hash_counter: user.password_hash_counter,
-            user_disabled_counter: user.disabled_counter,
+            user_counters: UserCounters::of(&user),
             created_at: self.now().unix_seconds(),
         };
         self.store_new(&record, credential.token).await
-    }
-
-    pub async fn verify_user_deletion_user_password(
-        &self,
-        session_token: &str,
-        user_deletion_token: &str,
-        password: &str,
-    ) -> ActionResult<NoValues> {
-        let tokens = (session_token, user_deletion_token);
-        self.verify_identity(tokens, password, IDENTITY).await
     }
 
     /// Deletes the user. Their sessions stay stored and each fails its next use.
@@ -48,7 +37,7 @@ impl Faroe {
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_deletion_token);
         let (mut stored, _) = self.session_flow::<Deletion>(tokens, CacheAllowed).await?;
-        IDENTITY.ensure_done(&mut stored.record)?;
+        Deletion::IDENTITY.ensure_done(&mut stored.record)?;
         self.complete_once(&stored, async {
             self.users
                 .delete_user(&stored.record.user_id)
@@ -61,6 +50,9 @@ impl Faroe {
     }
 }
 
-/// The password proves the identity.
-const IDENTITY: FlagStep<Deletion> =
-    FlagStep::identity(|deletion| &mut deletion.user_identity_verified);
+/// The password proves the identity, first (`verify_user_deletion_user_password` is
+/// `verify_identity`).
+impl IdentityFirstFlow for Deletion {
+    const IDENTITY: FlagStep<Self> =
+        FlagStep::identity(|deletion| &mut deletion.user_identity_verified);
+}

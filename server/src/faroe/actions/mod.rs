@@ -239,6 +239,13 @@ session_flows!(
     UserDeletionRecord
 );
 
+/// A flow started from a session whose first step is the user proving their
+/// identity with their password; its `verify_*_user_password` action is
+/// `verify_identity`. (An e-mail address update verifies the new address first.)
+pub(crate) trait IdentityFirstFlow: SessionBoundRecord {
+    const IDENTITY: FlagStep<Self>;
+}
+
 impl Faroe {
     pub(crate) fn now(&self) -> Timestamp {
         self.clock.now()
@@ -514,16 +521,16 @@ impl Faroe {
         Ok(NoValues {})
     }
 
-    /// The identity step of a flow started from a session: the session (its user
-    /// checked even while the cache is fresh), the flow, then `verify_password_step`.
-    pub(crate) async fn verify_identity<R: SessionBoundRecord>(
+    /// The `verify_*_user_password` action of a flow whose first step proves the
+    /// identity: the session (its user checked even while the cache is fresh), the
+    /// flow, then `verify_password_step`.
+    pub(crate) async fn verify_identity<R: IdentityFirstFlow>(
         &self,
         tokens: (&str, &str),
         password: &str,
-        step: FlagStep<R>,
     ) -> ActionResult<NoValues> {
         let (stored, user) = self.session_flow::<R>(tokens, UserCheck::Always).await?;
-        self.verify_password_step(stored, &user, password, step)
+        self.verify_password_step(stored, &user, password, R::IDENTITY)
             .await
     }
 

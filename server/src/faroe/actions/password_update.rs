@@ -2,10 +2,10 @@
 //! password, chooses a new one, and the password changes.
 
 use super::session::UserCheck::{Always, CacheAllowed};
-use super::{ensure_counter_can_move, FlagStep, NewCredential, NewPasswordStep};
+use super::{ensure_counter_can_move, FlagStep, IdentityFirstFlow, NewCredential, NewPasswordStep};
 use crate::faroe::error::{ActionResult, ErrorCode};
 use crate::faroe::models::{Created, NoValues};
-use crate::faroe::records::UserPasswordUpdateRecord;
+use crate::faroe::records::{UserCounters, UserPasswordUpdateRecord};
 use crate::faroe::Faroe;
 
 type Update = UserPasswordUpdateRecord;
@@ -17,6 +17,7 @@ impl Faroe {
     ) -> ActionResult<Created<UserPasswordUpdateRecord>> {
         let (session, user) = self.validate_session_and_user(session_token).await?;
         ensure_counter_can_move(user.password_hash_counter)?;
+        let user_counters = UserCounters::of(&user);
         let credential = NewCredential::generate();
         let record = UserPasswordUpdateRecord {
             id: credential.id,
@@ -25,21 +26,10 @@ impl Faroe {
             secret_hash: credential.secret_hash,
             user_identity_verified: false,
             new_password: None,
-            user_password_hash_counter: user.password_hash_counter,
-            user_disabled_counter: user.disabled_counter,
+            user_counters,
             created_at: self.now().unix_seconds(),
         };
         self.store_new(&record, credential.token).await
-    }
-
-    pub async fn verify_user_password_update_user_password(
-        &self,
-        session_token: &str,
-        user_password_update_token: &str,
-        password: &str,
-    ) -> ActionResult<NoValues> {
-        let tokens = (session_token, user_password_update_token);
-        self.verify_identity(tokens, password, IDENTITY).await
     }
 
     /// The new password may be chosen only after the identity is proven, and once.
@@ -51,7 +41,7 @@ impl Faroe {
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_password_update_token);
         let (mut stored, _) = self.session_flow::<Update>(tokens, CacheAllowed).await?;
-        IDENTITY.ensure_done(&mut stored.record)?;
+        Update::IDENTITY.ensure_done(&mut stored.record)?;
         self.set_new_password(stored, password, NEW_PASSWORD).await
     }
 
@@ -64,7 +54,7 @@ impl Faroe {
     ) -> ActionResult<NoValues> {
         let tokens = (session_token, user_password_update_token);
         let (mut stored, user) = self.session_flow::<Update>(tokens, Always).await?;
-        IDENTITY.ensure_done(&mut stored.record)?;
+        Update::IDENTITY.ensure_done(&mut stored.record)?;
         let new_password = NEW_PASSWORD.ensure_set(&mut stored.record)?;
         self.complete_once(&stored, async {
             // Signing every device out comes first: should the password change then
@@ -80,8 +70,12 @@ impl Faroe {
     }
 }
 
-/// The password proves the identity.
-const IDENTITY: FlagStep<Update> = FlagStep::identity(|update| &mut update.user_identity_verified);
+/// The password proves the identity, first (`verify_user_password_update_user_password` is
+/// `verify_identity`).
+impl IdentityFirstFlow for Update {
+    const IDENTITY: FlagStep<Self> =
+        FlagStep::identity(|update| &mut update.user_identity_verified);
+}
 
 /// The password the flow sets.
 const NEW_PASSWORD: NewPasswordStep<Update> = NewPasswordStep {

@@ -3,7 +3,7 @@
 use super::{FlagStep, NewCredential};
 use crate::faroe::error::ActionResult;
 use crate::faroe::models::{Created, NoValues};
-use crate::faroe::records::{SessionRecord, SigninRecord};
+use crate::faroe::records::{SessionRecord, SigninRecord, UserCounters};
 use crate::faroe::Faroe;
 
 impl Faroe {
@@ -14,14 +14,14 @@ impl Faroe {
         let user = self
             .enabled_user_by_address("create_signin", user_email_address)
             .await?;
+        let user_counters = UserCounters::of(&user);
         let credential = NewCredential::generate();
         let record = SigninRecord {
             id: credential.id,
             user_id: user.id,
             secret_hash: credential.secret_hash,
             user_first_factor_verified: false,
-            user_password_hash_counter: user.password_hash_counter,
-            user_disabled_counter: user.disabled_counter,
+            user_counters,
             created_at: self.now().unix_seconds(),
         };
         self.store_new(&record, credential.token).await

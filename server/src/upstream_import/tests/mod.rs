@@ -9,9 +9,9 @@ use serde_json::json;
 use super::*;
 use crate::faroe::credentials::SecretHash;
 use crate::faroe::records::{
-    decode, BucketRecord, SessionRecord, SigninRecord, SignupRecord, UserDeletionRecord,
-    UserEmailAddressUpdateRecord, UserPasswordResetRecord, UserPasswordUpdateRecord,
-    VerificationCode,
+    decode, BucketRecord, SessionRecord, SigninRecord, SignupRecord, UserCounters,
+    UserDeletionRecord, UserEmailAddressUpdateRecord, UserPasswordResetRecord,
+    UserPasswordUpdateRecord, VerificationCode,
 };
 use crate::faroe::testing::{Harness, PASSWORD, START};
 use crate::faroe::user::PasswordHash;
@@ -272,8 +272,10 @@ async fn every_kind_is_imported_field_by_field() {
             user_id: "user1".into(),
             secret_hash: SecretHash::of(&secret("j")),
             user_first_factor_verified: true,
-            user_password_hash_counter: 4,
-            user_disabled_counter: -3,
+            user_counters: UserCounters {
+                password_hash: 4,
+                disabled: -3,
+            },
             created_at,
         }
     );
@@ -305,8 +307,10 @@ async fn every_kind_is_imported_field_by_field() {
             secret_hash: SecretHash::of(&secret("m")),
             user_identity_verified: true,
             new_password: None,
-            user_password_hash_counter: 7,
-            user_disabled_counter: i32::MAX,
+            user_counters: UserCounters {
+                password_hash: 7,
+                disabled: i32::MAX,
+            },
             created_at,
         }
     );
@@ -335,8 +339,10 @@ async fn every_kind_is_imported_field_by_field() {
             session_id: id("s"),
             secret_hash: SecretHash::of(&secret("p")),
             user_identity_verified: false,
-            user_password_hash_counter: 0,
-            user_disabled_counter: 0,
+            user_counters: UserCounters {
+                password_hash: 0,
+                disabled: 0,
+            },
             created_at,
         }
     );
