@@ -263,23 +263,28 @@ impl App {
 
     /// The HTTP router of this server.
     pub fn router(&self) -> axum::Router {
-        let router = router(
-            HttpState {
-                faroe: self.faroe.clone(),
-                storage: self.storage.clone(),
-                enable_reset: self.enable_reset,
-                client_ip_source: Arc::new(self.client_ip_source.clone()),
-                body_timeout: self.body_timeout,
-                hashing_queue: self.hashing_queue.clone(),
-                shutdown: self.stopping.clone(),
-            },
-            self.cors_allow_origin.clone(),
-        );
+        let router = router(HttpState {
+            faroe: self.faroe.clone(),
+            storage: self.storage.clone(),
+            enable_reset: self.enable_reset,
+            client_ip_source: self.client_ip_source.clone(),
+            body_timeout: self.body_timeout,
+            hashing_queue: self.hashing_queue.clone(),
+            shutdown: self.stopping.clone(),
+            cors_allow_origin: self.cors_allow_origin.clone(),
+        });
         let router = match &self.test_clock {
             Some(clock) => crate::test_clock::serve_on(router, clock.clone()),
             None => router,
         };
-        router.layer(axum::middleware::from_fn(crate::http::observe))
+        // Counting and the access log cost a layer per request: only when read.
+        let observed = self.metrics.is_some()
+            || tracing::enabled!(target: crate::http::ACCESS_LOG_TARGET, tracing::Level::DEBUG);
+        if observed {
+            router.layer(axum::middleware::from_fn(crate::http::observe))
+        } else {
+            router
+        }
     }
 
     /// The admin listener's router, when the admin listener is configured.

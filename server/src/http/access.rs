@@ -12,6 +12,9 @@ use hyper::body::Body as _;
 
 use crate::metrics::{seconds_since, status_label, HTTP_REJECTED_BODIES, HTTP_REQUESTS};
 
+/// The target of the access log's lines.
+pub const ACCESS_LOG_TARGET: &str = "tiauth_faroe::http::access";
+
 /// The route of a request as a label: a fixed name, whatever the path.
 fn route(method: &Method, path: &str) -> &'static str {
     if method == Method::OPTIONS {
@@ -30,7 +33,8 @@ pub async fn observe(request: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = request.method().clone();
     let route = route(&method, request.uri().path());
-    let path = tracing::enabled!(tracing::Level::DEBUG).then(|| request.uri().path().to_owned());
+    let path = tracing::enabled!(target: ACCESS_LOG_TARGET, tracing::Level::DEBUG)
+        .then(|| request.uri().path().to_owned());
     let request_bytes = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -45,6 +49,7 @@ pub async fn observe(request: Request, next: Next) -> Response {
     }
     if let Some(path) = path {
         tracing::debug!(
+            target: ACCESS_LOG_TARGET,
             %method,
             path,
             status,

@@ -10,7 +10,7 @@
 //!
 //! With an origin configured, every answer carries the same three CORS headers.
 //! `routes` holds the above; `listener` serves connections within their limits;
-//! `access` counts and logs every request.
+//! `access` counts and logs every request (when metrics or the access log are on).
 
 mod access;
 mod connection_timer;
@@ -20,7 +20,7 @@ mod log_every;
 mod open_files;
 mod routes;
 
-pub use access::observe;
+pub use access::{observe, ACCESS_LOG_TARGET};
 pub use hashing_queue::{HashingQueue, PASSWORD_ACTIONS};
 pub use listener::{serve, ListenerLimits};
 pub use open_files::{max_connections_for, raise_open_files_limit, RESERVED_FILES};

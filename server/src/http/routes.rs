@@ -6,11 +6,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tokio_util::sync::CancellationToken;
 
 use super::hashing_queue::HashingQueue;
@@ -37,24 +38,20 @@ pub struct HttpState {
     /// Cancelled at shutdown: bodies still arriving are not waited for.
     pub shutdown: CancellationToken,
     /// Where a request's client address comes from, for per-client rate limits.
-    pub client_ip_source: Arc<ClientAddressSource>,
+    pub client_ip_source: ClientAddressSource,
+    /// The origin CORS answers allow, when configured.
+    pub cors_allow_origin: Option<HeaderValue>,
 }
 
-/// The router of the public server.
-pub fn router(state: HttpState, cors_allow_origin: Option<HeaderValue>) -> Router {
-    Router::new()
-        .fallback(dispatch)
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(axum::middleware::map_response(move |response: Response| {
-            let origin = cors_allow_origin.clone();
-            async move { with_cors(response, origin) }
-        }))
+/// The router of the public server. Everything happens in one handler over shared
+/// state: each middleware layer would cost a boxed, cloned service per request.
+pub fn router(state: HttpState) -> Router {
+    Router::new().fallback(dispatch).with_state(Arc::new(state))
 }
 
 /// Headers every answer carries: answers of `POST /` hold tokens, so no cache may keep
 /// them and no browser may guess another content type; plus CORS when configured.
-fn with_cors(mut response: Response, origin: Option<HeaderValue>) -> Response {
+fn with_cors(mut response: Response, origin: Option<&HeaderValue>) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
@@ -62,7 +59,7 @@ fn with_cors(mut response: Response, origin: Option<HeaderValue>) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     if let Some(origin) = origin {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
             HeaderValue::from_static("Content-Type"),
@@ -112,9 +109,15 @@ fn json(body: impl Into<Body>) -> Response {
         .into_response()
 }
 
-/// One handler for every request: routing is an exact match on method and path, as
-/// the protocol defines it (no path normalisation, query ignored).
-async fn dispatch(State(state): State<HttpState>, request: Request) -> Response {
+/// One handler for every request.
+async fn dispatch(State(state): State<Arc<HttpState>>, request: Request) -> Response {
+    let response = route(&state, request).await;
+    with_cors(response, state.cors_allow_origin.as_ref())
+}
+
+/// Routing is an exact match on method and path, as the protocol defines it (no path
+/// normalisation, query ignored).
+async fn route(state: &HttpState, request: Request) -> Response {
     if let Some(refused) = refuse_framing(request.headers()) {
         return refused;
     }
@@ -123,9 +126,9 @@ async fn dispatch(State(state): State<HttpState>, request: Request) -> Response 
         return empty(StatusCode::NO_CONTENT);
     }
     match (method, request.uri().path()) {
-        (Method::POST, "/") => invoke(&state, request).await,
+        (Method::POST, "/") => invoke(state, request).await,
         (Method::GET, "/alive") => json(r#"{"status":"alive"}"#),
-        (Method::POST, "/reset") if state.enable_reset => reset(&state).await,
+        (Method::POST, "/reset") if state.enable_reset => reset(state).await,
         _ => empty(StatusCode::NOT_FOUND),
     }
 }
@@ -159,15 +162,16 @@ async fn invoke(state: &HttpState, request: Request) -> Response {
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .and_then(|ConnectInfo(peer)| state.client_ip_source.client_of(*peer, request.headers()));
-    let read = tokio::time::timeout(state.body_timeout, Bytes::from_request(request, &()));
+    let limited = Limited::new(request.into_body(), BODY_LIMIT_BYTES);
+    let read = tokio::time::timeout(state.body_timeout, limited.collect());
     let body = tokio::select! {
         read = read => match read {
-            Ok(Ok(body)) => body,
-            Ok(Err(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Ok(Ok(body)) => body.to_bytes(),
+            Ok(Err(error)) if error.is::<LengthLimitError>() => {
                 return closing(StatusCode::PAYLOAD_TOO_LARGE)
             }
-            Ok(Err(rejection)) => {
-                tracing::debug!(error = %rejection.body_text(), "cannot read the request body");
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "cannot read the request body");
                 return closing(StatusCode::BAD_REQUEST);
             }
             Err(_) => {

@@ -95,3 +95,28 @@ fn a_non_loopback_admin_address_logs_a_warning_and_loopback_does_not() {
         .iter()
         .any(|line| line.contains("non-loopback")));
 }
+
+/// The access log does not need the admin listener: with metrics off and the log's
+/// target at `debug`, `GET /alive` still gets its line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_log_works_without_the_admin_listener() {
+    let dir = temp_dir();
+    let mut server = Running::start(
+        tiauth(dir.path())
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .env("FAROE_PWNED_PASSWORDS", "off")
+            .env("FAROE_LOG_FORMAT", "json")
+            .env("FAROE_LOG", "info,tiauth_faroe::http::access=debug"),
+    );
+    let address = server.address();
+    let (status, _) = crate::support::get(&address, "/alive").await;
+    assert_eq!(status, 200);
+    let access = server.wait_for(r#""message":"request""#);
+    let parsed: Value = serde_json::from_str(&access).expect("the line is JSON");
+    assert_eq!(parsed["fields"]["path"], "/alive", "{access}");
+    assert_eq!(parsed["fields"]["status"], 200, "{access}");
+    assert!(
+        server.lines_so_far().iter().all(|line| !line.contains("admin listener")),
+        "no admin listener was asked for"
+    );
+}
