@@ -272,18 +272,16 @@ impl App {
             hashing_queue: self.hashing_queue.clone(),
             shutdown: self.stopping.clone(),
             cors_allow_origin: self.cors_allow_origin.clone(),
+            // Counting and the access log cost a little per request: only when read.
+            observed: self.metrics.is_some()
+                || tracing::enabled!(
+                    target: crate::http::ACCESS_LOG_TARGET,
+                    tracing::Level::DEBUG
+                ),
         });
-        let router = match &self.test_clock {
+        match &self.test_clock {
             Some(clock) => crate::test_clock::serve_on(router, clock.clone()),
             None => router,
-        };
-        // Counting and the access log cost a layer per request: only when read.
-        let observed = self.metrics.is_some()
-            || tracing::enabled!(target: crate::http::ACCESS_LOG_TARGET, tracing::Level::DEBUG);
-        if observed {
-            router.layer(axum::middleware::from_fn(crate::http::observe))
-        } else {
-            router
         }
     }
 

@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use axum::extract::Request;
 use axum::http::{header, Method};
-use axum::middleware::Next;
 use axum::response::Response;
 use hyper::body::Body as _;
 
@@ -24,42 +23,58 @@ fn route(method: &Method, path: &str) -> &'static str {
         "/" => "action",
         "/alive" => "alive",
         "/reset" => "reset",
-        "/test/clock" => "test_clock",
         _ => "other",
     }
 }
 
-pub async fn observe(request: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = request.method().clone();
-    let route = route(&method, request.uri().path());
-    let path = tracing::enabled!(target: ACCESS_LOG_TARGET, tracing::Level::DEBUG)
-        .then(|| request.uri().path().to_owned());
-    let request_bytes = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    let response = next.run(request).await;
-    let status = response.status().as_u16();
-    let label = status_label(status);
-    metrics::counter!(HTTP_REQUESTS, "route" => route, "status" => label).increment(1);
-    if status == 400 || status == 413 {
-        metrics::counter!(HTTP_REJECTED_BODIES, "status" => label).increment(1);
+/// One request being observed: what is known of it before the answer.
+pub struct Observation {
+    start: Instant,
+    method: Method,
+    route: &'static str,
+    /// Only when the access log is on: the path is copied for it.
+    path: Option<String>,
+    request_bytes: Option<u64>,
+}
+
+impl Observation {
+    pub fn start(request: &Request) -> Observation {
+        let method = request.method().clone();
+        Observation {
+            start: Instant::now(),
+            route: route(&method, request.uri().path()),
+            method,
+            path: tracing::enabled!(target: ACCESS_LOG_TARGET, tracing::Level::DEBUG)
+                .then(|| request.uri().path().to_owned()),
+            request_bytes: request
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.parse::<u64>().ok()),
+        }
     }
-    if let Some(path) = path {
-        tracing::debug!(
-            target: ACCESS_LOG_TARGET,
-            %method,
-            path,
-            status,
-            duration_ms = seconds_since(start) * 1000.0,
-            request_bytes,
-            response_bytes = response.body().size_hint().exact(),
-            "request"
-        );
+
+    /// Counts the answer and writes its access-log line.
+    pub fn finish(self, response: &Response) {
+        let status = response.status().as_u16();
+        let label = status_label(status);
+        metrics::counter!(HTTP_REQUESTS, "route" => self.route, "status" => label).increment(1);
+        if status == 400 || status == 413 {
+            metrics::counter!(HTTP_REJECTED_BODIES, "status" => label).increment(1);
+        }
+        if let Some(path) = self.path {
+            tracing::debug!(
+                target: ACCESS_LOG_TARGET,
+                method = %self.method,
+                path,
+                status,
+                duration_ms = seconds_since(self.start) * 1000.0,
+                request_bytes = self.request_bytes,
+                response_bytes = response.body().size_hint().exact(),
+                "request"
+            );
+        }
     }
-    response
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ mod log_every;
 mod open_files;
 mod routes;
 
-pub use access::{observe, ACCESS_LOG_TARGET};
+pub use access::ACCESS_LOG_TARGET;
 pub use hashing_queue::{HashingQueue, PASSWORD_ACTIONS};
 pub use listener::{serve, ListenerLimits};
 pub use open_files::{max_connections_for, raise_open_files_limit, RESERVED_FILES};

@@ -14,6 +14,7 @@ use axum::Router;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tokio_util::sync::CancellationToken;
 
+use super::access::Observation;
 use super::hashing_queue::HashingQueue;
 use crate::client_address::ClientAddressSource;
 use crate::faroe::client_limits::with_client;
@@ -41,6 +42,8 @@ pub struct HttpState {
     pub client_ip_source: ClientAddressSource,
     /// The origin CORS answers allow, when configured.
     pub cors_allow_origin: Option<HeaderValue>,
+    /// Whether requests are counted and access-logged (metrics or the access log on).
+    pub observed: bool,
 }
 
 /// The router of the public server. Everything happens in one handler over shared
@@ -111,8 +114,15 @@ fn json(body: impl Into<Body>) -> Response {
 
 /// One handler for every request.
 async fn dispatch(State(state): State<Arc<HttpState>>, request: Request) -> Response {
-    let response = route(&state, request).await;
-    with_cors(response, state.cors_allow_origin.as_ref())
+    let observation = state.observed.then(|| Observation::start(&request));
+    let response = with_cors(
+        route(&state, request).await,
+        state.cors_allow_origin.as_ref(),
+    );
+    if let Some(observation) = observation {
+        observation.finish(&response);
+    }
+    response
 }
 
 /// Routing is an exact match on method and path, as the protocol defines it (no path

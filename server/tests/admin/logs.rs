@@ -116,7 +116,10 @@ async fn the_access_log_works_without_the_admin_listener() {
     assert_eq!(parsed["fields"]["path"], "/alive", "{access}");
     assert_eq!(parsed["fields"]["status"], 200, "{access}");
     assert!(
-        server.lines_so_far().iter().all(|line| !line.contains("admin listener")),
+        server
+            .lines_so_far()
+            .iter()
+            .all(|line| !line.contains("admin listener")),
         "no admin listener was asked for"
     );
 }
