@@ -13,6 +13,7 @@ use reqwest::StatusCode;
 
 use super::line::{scan_range, PREFIX_LENGTH};
 use super::{LookupFailure, PwnedPasswordsBuildError};
+use crate::faroe::error::error_chain;
 
 /// The public range API.
 pub const DEFAULT_BASE_URL: &str = "https://api.pwnedpasswords.com";
@@ -136,15 +137,7 @@ impl RangeFailure {
             return RangeFailure::Timeout(timeout);
         }
         // reqwest puts the URL in its message; drop it, keep the causes.
-        let error = error.without_url();
-        let mut message = error.to_string();
-        let mut source = std::error::Error::source(&error);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        RangeFailure::Request(message)
+        RangeFailure::Request(error_chain(&error.without_url()))
     }
 }
 

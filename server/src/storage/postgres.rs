@@ -352,6 +352,7 @@ mod tls {
     use super::super::postgres_tls::{connector, Encryption, PostgresTarget};
     use super::PostgresStorage;
     use crate::faroe::clock::Timestamp;
+    use crate::faroe::error::error_chain;
     use crate::storage::testing::{fresh_namespace, service_url, POSTGRES_URL_VARIABLE};
     use crate::storage::{Storage, StorageSettings, StorageUrl};
 
@@ -392,15 +393,11 @@ mod tls {
             return Err("plain".to_owned());
         };
         let tls = connector(roots.as_ref(), check_host)?;
-        let (client, connection) = target.config.connect(tls).await.map_err(|e| {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(cause) = source {
-                text.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            text
-        })?;
+        let (client, connection) = target
+            .config
+            .connect(tls)
+            .await
+            .map_err(|e| error_chain(&e))?;
         tokio::spawn(connection);
         let row = client
             .query_one(
