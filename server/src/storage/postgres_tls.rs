@@ -65,27 +65,26 @@ impl PostgresTarget {
                 _ => rest.push(pair),
             }
         }
-        let encryption = match mode.as_deref() {
-            None | Some("disable" | "prefer") => Encryption::Plain,
-            Some("require" | "verify-ca") => Encryption::Tls {
-                roots: roots.clone(),
-                check_host: false,
-            },
-            Some("verify-full") => Encryption::Tls {
-                roots: roots.clone(),
-                check_host: true,
-            },
+        // Whether TLS is asked for, and then whether the host name is checked too.
+        let check_host = match mode.as_deref() {
+            None | Some("disable" | "prefer") => None,
+            Some("require" | "verify-ca") => Some(false),
+            Some("verify-full") => Some(true),
             Some(other) => {
                 return Err(format!(
                     "sslmode={other} is not one of disable, prefer, require, verify-ca, verify-full"
                 ))
             }
         };
-        if roots.is_some() && encryption == Encryption::Plain {
-            return Err("sslrootcert is given but sslmode does not ask for TLS \
-                 (use sslmode=verify-ca or verify-full)"
-                .to_owned());
-        }
+        let encryption = match check_host {
+            Some(check_host) => Encryption::Tls { roots, check_host },
+            None if roots.is_some() => {
+                return Err("sslrootcert is given but sslmode does not ask for TLS \
+                     (use sslmode=verify-ca or verify-full)"
+                    .to_owned())
+            }
+            None => Encryption::Plain,
+        };
         let driver_url = if rest.is_empty() {
             base.to_owned()
         } else {
