@@ -8,7 +8,8 @@
 //! spells it and read once `ok` is known; the user is read field by field. (So a
 //! `values` after `"ok": true` must be readable even if a repeated `ok` later says
 //! `false`.) Skipped members are checked against JSON's grammar but not decoded, so a
-//! lone surrogate escape there (`"\uDAAE"`, which the grammar allows) is accepted.
+//! lone surrogate escape (`"\uDAAE"`) or a number past f64's range there, both of
+//! which the grammar allows, is accepted.
 
 use std::fmt;
 use std::marker::PhantomData;
