@@ -11,6 +11,14 @@
 //! takes a few microseconds and a WAL reader never waits for the writer, while the
 //! trip to a blocking thread and back costs more than the read (two thread
 //! wake-ups per request).
+//!
+//! The file belongs to one process: connections use SQLite's `unix-excl` VFS,
+//! which takes a process-wide exclusive lock and keeps the WAL index in memory
+//! instead of a `-shm` file. Otherwise every read transaction takes and releases
+//! a lock on the `-shm` file (two `fcntl` calls under a process-wide mutex that
+//! concurrent readers queue on); this way a read makes no system call. Another
+//! process opening the file while the server runs gets "in use by another
+//! process"; several instances share PostgreSQL or Redis instead.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -25,8 +33,9 @@ use crate::faroe::clock::Timestamp;
 
 /// Reader connections of a file database; the writer is one more.
 const READER_CONNECTIONS: usize = 4;
-/// How long a connection waits for another process's (or a reader's checkpoint)
-/// lock before SQLite reports `SQLITE_BUSY`.
+/// How long a connection waits for a lock held by another connection of this
+/// process before SQLite reports `SQLITE_BUSY`. Set after a connection is
+/// configured, so a file held by another process fails at once.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 // `expiration` holds the expiry hint as whole Unix seconds in an INTEGER column.
@@ -100,8 +109,11 @@ impl SqliteStorage {
         create_private_file(path.as_ref())?;
         let first = location.connect()?;
         location.create_schema(&first)?;
-        let writer = Pool::new(location.clone(), 1, Some(first));
-        let readers = Pool::new(location, READER_CONNECTIONS, None);
+        let writer = Pool::new(location.clone(), vec![first]);
+        let readers = (0..READER_CONNECTIONS)
+            .map(|_| location.connect())
+            .collect::<Result<_, _>>()?;
+        let readers = Pool::new(location, readers);
         Ok(SqliteStorage {
             writer: Arc::new(writer),
             readers: Arc::new(readers),
@@ -114,7 +126,7 @@ impl SqliteStorage {
         let location = Location::Memory;
         let connection = location.connect()?;
         location.create_schema(&connection)?;
-        let pool = Arc::new(Pool::new(location, 1, Some(connection)));
+        let pool = Arc::new(Pool::new(location, vec![connection]));
         Ok(SqliteStorage {
             writer: Arc::clone(&pool),
             readers: pool,
@@ -289,23 +301,38 @@ impl Location {
     fn connect(&self) -> Result<Connection, StorageError> {
         let connection = match self {
             // No SQLITE_OPEN_URI: a path is a path, even one containing `?`.
-            Location::File(path) => Connection::open_with_flags(
+            Location::File(path) => Connection::open_with_flags_and_vfs(
                 path,
                 OpenFlags::SQLITE_OPEN_READ_WRITE
                     | OpenFlags::SQLITE_OPEN_CREATE
                     | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                c"unix-excl",
             ),
             Location::Memory => Connection::open_in_memory(),
         }
         .map_err(|error| self.failure("cannot open", error))?;
-        self.configure(&connection)
+        self.configure(&connection).map_err(|error| {
+            if error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
+                StorageError::Failure(
+                    format!(
+                        "{} is in use by another process (another tiauth?); SQLite storage \
+                         serves one process, several instances share PostgreSQL or Redis",
+                        self.describe()
+                    )
+                    .into(),
+                )
+            } else {
+                self.failure("cannot configure", error)
+            }
+        })?;
+        connection
+            .busy_timeout(BUSY_TIMEOUT)
             .map_err(|error| self.failure("cannot configure", error))?;
         Ok(connection)
     }
 
     /// PRAGMAs that hold per connection, so every connection runs them.
     fn configure(&self, connection: &Connection) -> rusqlite::Result<()> {
-        connection.busy_timeout(BUSY_TIMEOUT)?;
         let journal_mode: String =
             connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
         if let Location::File(path) = self {
@@ -370,17 +397,17 @@ struct Pool {
     location: Location,
     /// One permit per connection that may exist; waiting for one is async.
     permits: Arc<Semaphore>,
-    /// Connections not in use. Fewer than the permits until opened on demand, or
-    /// after a task panicked and dropped its connection.
+    /// Connections not in use, all opened at start. Fewer than the permits only
+    /// after a task panicked and dropped its connection; a new one replaces it.
     idle: Mutex<Vec<Connection>>,
 }
 
 impl Pool {
-    fn new(location: Location, size: usize, first: Option<Connection>) -> Self {
+    fn new(location: Location, connections: Vec<Connection>) -> Self {
         Pool {
             location,
-            permits: Arc::new(Semaphore::new(size)),
-            idle: Mutex::new(first.into_iter().collect()),
+            permits: Arc::new(Semaphore::new(connections.len())),
+            idle: Mutex::new(connections),
         }
     }
 
@@ -522,9 +549,11 @@ mod tests {
         let path = dir.path().join("faroe.db");
         let storage = SqliteStorage::open(&path).expect("open");
         storage.add("k", b"v", later()).await.expect("add");
-        for name in ["faroe.db", "faroe.db-wal", "faroe.db-shm"] {
+        for name in ["faroe.db", "faroe.db-wal"] {
             assert_eq!(mode_of(&dir.path().join(name)), 0o600, "{name}");
         }
+        // The WAL index lives in the process's memory, not in a file.
+        assert!(!dir.path().join("faroe.db-shm").exists());
     }
 
     #[tokio::test]
@@ -548,6 +577,8 @@ mod tests {
             .add("k", b"v", Timestamp::from_unix_nanos(1_500_999_999_999))
             .await
             .expect("add");
+        // The storage holds the file exclusively; look once it is closed.
+        drop(storage);
         let connection = Connection::open(&path).expect("inspect");
         let mode: String = connection
             .query_row("PRAGMA journal_mode", [], |row| row.get(0))
@@ -575,8 +606,8 @@ mod tests {
         assert_eq!(storage.purge_expired(next_second).await, Ok(1));
     }
 
-    /// Two storages on one file contend inside SQLite (as two processes would):
-    /// the busy timeout waits and the primary key decides.
+    /// Two storages on one file in one process contend inside SQLite: the busy
+    /// timeout waits and the primary key decides.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_storages_on_one_file_let_exactly_one_add_win() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -367,6 +367,23 @@ fn no_reset_warning_on_a_loopback_host() {
     assert!(!server.seen.iter().any(|line| line.contains("non-loopback")));
 }
 
+/// The SQLite file belongs to one server: a second one started on it stops at once
+/// with a failure status and says why, and the first keeps serving.
+#[test]
+fn a_second_server_on_the_same_sqlite_file_stops_and_says_why() {
+    let dir = temp_dir();
+    let args = ["--host", "127.0.0.1", "--port", "0"];
+    let mut first = Running::start(tiauth(dir.path()).args(args));
+    let address = first.address();
+    let second = tiauth(dir.path()).args(args).output().expect("second runs");
+    let message = stderr(&second);
+    assert!(!second.status.success(), "{message}");
+    assert!(message.contains("in use by another process"), "{message}");
+    assert!(message.contains("db.sqlite"), "{message}");
+    assert_eq!(get(&format!("http://{address}/alive")), 200);
+    assert_eq!(first.terminate().code(), Some(0));
+}
+
 fn start_interactive(dir: &Path) -> Running {
     Running::start(
         tiauth(dir)
