@@ -23,8 +23,8 @@ pub const STORAGE_VARIABLES: [Variable; 4] = [
     },
     Variable {
         name: "FAROE_STORAGE_POOL_SIZE",
-        default: "16",
-        description: "PostgreSQL connections per instance",
+        default: "1",
+        description: "PostgreSQL connections per instance that carry the actions' queries, pipelined (raise it when one PostgreSQL backend process is the bottleneck)",
     },
     Variable {
         name: "FAROE_STORAGE_TIMEOUT",
@@ -181,7 +181,7 @@ mod tests {
                 settings.pool_size,
                 settings.timeout
             ),
-            ("tiauth", 16, Duration::from_secs(2))
+            ("tiauth", 1, Duration::from_secs(2))
         );
     }
 

@@ -19,7 +19,7 @@ pub struct StorageSettings {
 }
 
 pub const DEFAULT_NAMESPACE: &str = "tiauth";
-pub const DEFAULT_POOL_SIZE: usize = 16;
+pub const DEFAULT_POOL_SIZE: usize = 1;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl StorageSettings {

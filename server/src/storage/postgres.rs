@@ -2,16 +2,26 @@
 //!
 //! Every operation is one statement, so one round trip; the compare-and-swap is a
 //! conditional `UPDATE … WHERE counter = $n` whose statement also says whether the key
-//! existed, so a lost race stays distinct from an absent key. Connections come from a
-//! deadpool pool; each call is bounded by the storage timeout, and a connection that
-//! timed out is dropped rather than reused, so a hung link cannot poison the pool.
+//! existed, so a lost race stays distinct from an absent key.
+//!
+//! The calls of actions share a few long-lived connections ("links") and are
+//! pipelined on them: tokio-postgres sends a call while earlier ones are still being
+//! answered, so under load one write carries several queries and PostgreSQL answers
+//! them together. A connection checked out per call would cost a round of wake-ups
+//! (ours and the backend's) per query. Each link prepares its statements once, when
+//! it connects. Every call is bounded by the storage timeout; a link that timed out
+//! is replaced rather than reused, so a hung link cannot hold calls up, and a closed
+//! one is reconnected by the next call. Maintenance (schema, clear, purge) runs on a
+//! connection of its own, so a long purge never delays the calls queued behind it.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use tokio::time::{timeout_at, Instant};
-use tokio_postgres::NoTls;
+use tokio_postgres::{Client, Config, NoTls, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::postgres_tls::{connector, Encryption, PostgresTarget};
 
@@ -80,9 +90,14 @@ fn schema_script(schema: &str, namespace: &str) -> String {
     )
 }
 
-/// Key-value storage in PostgreSQL.
+/// Key-value storage in a PostgreSQL database.
+#[derive(Debug)]
 pub struct PostgresStorage {
-    pool: Pool,
+    links: Vec<Slot>,
+    /// Which slot the next call takes: calls go round the slots.
+    next: AtomicUsize,
+    config: Config,
+    connector: Connector,
     sql: Sql,
     schema: String,
     timeout: Duration,
@@ -95,6 +110,98 @@ pub struct PostgresStorage {
 #[error("no answer within {0:?}")]
 pub struct TimedOut(pub Duration);
 
+/// How connections are made: plain TCP or TLS.
+#[derive(Clone)]
+enum Connector {
+    Plain,
+    Tls(MakeRustlsConnect),
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Connector::Plain => "Plain",
+            Connector::Tls(_) => "Tls",
+        })
+    }
+}
+
+impl Connector {
+    /// A connection whose I/O runs as a task of its own until the client is dropped
+    /// or the link breaks.
+    async fn connect(&self, config: &Config) -> Result<Client, tokio_postgres::Error> {
+        let client = match self {
+            Connector::Plain => {
+                let (client, connection) = config.connect(NoTls).await?;
+                tokio::spawn(log_closing(connection));
+                client
+            }
+            Connector::Tls(tls) => {
+                let (client, connection) = config.connect(tls.clone()).await?;
+                tokio::spawn(log_closing(connection));
+                client
+            }
+        };
+        Ok(client)
+    }
+}
+
+async fn log_closing<F>(connection: F)
+where
+    F: std::future::Future<Output = Result<(), tokio_postgres::Error>>,
+{
+    if let Err(error) = connection.await {
+        tracing::warn!(%error, "a PostgreSQL connection closed");
+    }
+}
+
+/// A connection with its statements prepared.
+struct Link {
+    client: Client,
+    get: Statement,
+    add: Statement,
+    update: Statement,
+    delete: Statement,
+    delete_if_counter: Statement,
+}
+
+/// One shared connection, made when first needed and again after it broke.
+#[derive(Debug, Default)]
+struct Slot {
+    current: RwLock<Option<Arc<Link>>>,
+    /// Held while connecting, so calls that find the slot empty make one connection.
+    connecting: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Link")
+    }
+}
+
+impl Slot {
+    /// The slot's link while it is open.
+    fn live(&self) -> Option<Arc<Link>> {
+        let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        current
+            .as_ref()
+            .filter(|link| !link.client.is_closed())
+            .cloned()
+    }
+
+    fn set(&self, link: Option<Arc<Link>>) {
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = link;
+    }
+
+    /// Drops `link` unless another call has already replaced it.
+    fn discard(&self, link: &Arc<Link>) {
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        if current.as_ref().is_some_and(|held| Arc::ptr_eq(held, link)) {
+            *current = None;
+        }
+    }
+}
+
 impl PostgresStorage {
     /// Connects, then creates or checks the schema of `settings.namespace`.
     pub async fn open(settings: &StorageSettings) -> Result<PostgresStorage, StorageError> {
@@ -103,38 +210,31 @@ impl PostgresStorage {
         };
         let describe = format!("PostgreSQL at {}", settings.url);
         let PostgresTarget {
-            config: mut pg_config,
+            mut config,
             encryption,
         } = PostgresTarget::parse(url).map_err(|e| {
             StorageError::Failure(format!("invalid URL for {describe}: {e}").into())
         })?;
-        pg_config.connect_timeout(settings.timeout);
-        if pg_config.get_application_name().is_none() {
-            pg_config.application_name("tiauth");
+        config.connect_timeout(settings.timeout);
+        if config.get_application_name().is_none() {
+            config.application_name("tiauth");
         }
-        let recycling = ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        };
-        let manager = match &encryption {
-            Encryption::Plain => Manager::from_config(pg_config, NoTls, recycling),
-            Encryption::Tls { roots, check_host } => {
-                let tls = connector(roots.as_ref(), *check_host).map_err(|e| {
+        let connector = match &encryption {
+            Encryption::Plain => Connector::Plain,
+            Encryption::Tls { roots, check_host } => Connector::Tls(
+                connector(roots.as_ref(), *check_host).map_err(|e| {
                     StorageError::Failure(format!("TLS for {describe}: {e}").into())
-                })?;
-                Manager::from_config(pg_config, tls, recycling)
-            }
+                })?,
+            ),
         };
-        let pool = Pool::builder(manager)
-            .max_size(settings.pool_size.max(1))
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(settings.timeout))
-            .create_timeout(Some(settings.timeout))
-            .recycle_timeout(Some(settings.timeout))
-            .build()
-            .map_err(|e| StorageError::failure(format!("cannot set up {describe}"), e))?;
         let schema = format!("\"{}\"", settings.namespace);
         let storage = PostgresStorage {
-            pool,
+            links: (0..settings.pool_size.max(1))
+                .map(|_| Slot::default())
+                .collect(),
+            next: AtomicUsize::new(0),
+            config,
+            connector,
             sql: Sql::new(&schema),
             schema,
             timeout: settings.timeout,
@@ -147,16 +247,14 @@ impl PostgresStorage {
     async fn create_schema(&self, namespace: &str) -> Result<(), StorageError> {
         let script = schema_script(&self.schema, namespace);
         let version_query = format!("SELECT max(version) FROM {}.schema_version", self.schema);
-        let (client, deadline) = self.client().await?;
-        // A failure inside the script leaves the transaction open: drop the connection.
-        let result = timeout_at(deadline, async {
-            client.batch_execute(&script).await?;
-            client.query_one(&version_query, &[]).await
-        })
-        .await;
-        let client = Object::take(client);
-        drop(client);
-        let row = self.settle_detached(result, "creating the schema")?;
+        // A failure inside the script leaves its transaction open; the connection is
+        // this call's alone and closes with it.
+        let row = self
+            .maintenance("creating the schema", async |client| {
+                client.batch_execute(&script).await?;
+                client.query_one(&version_query, &[]).await
+            })
+            .await?;
         let version: Option<i32> = row.get(0);
         match version {
             Some(SCHEMA_VERSION) => Ok(()),
@@ -174,16 +272,46 @@ impl PostgresStorage {
     /// Removes the namespace's schema and everything in it (tests, decommissioning).
     pub async fn drop_namespace(&self) -> Result<(), StorageError> {
         let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema);
-        let (client, deadline) = self.client().await?;
-        let result = timeout_at(deadline, client.batch_execute(&sql)).await;
-        self.settle(client, result, "dropping the schema")
+        self.maintenance("dropping the schema", async |client| {
+            client.batch_execute(&sql).await
+        })
+        .await
     }
 
-    /// A pooled connection and the deadline of the call that takes it.
-    async fn client(&self) -> Result<(Object, Instant), StorageError> {
+    /// Runs one statement of an action's call on a shared link.
+    async fn call<T>(
+        &self,
+        doing: &str,
+        statement: impl AsyncFnOnce(&Link) -> Result<T, tokio_postgres::Error>,
+    ) -> Result<T, StorageError> {
         let deadline = Instant::now() + self.timeout;
-        match timeout_at(deadline, self.pool.get()).await {
-            Ok(Ok(client)) => Ok((client, deadline)),
+        let slot = &self.links[self.next.fetch_add(1, Ordering::Relaxed) % self.links.len()];
+        let link = self.link(slot, deadline).await?;
+        match timeout_at(deadline, statement(&link)).await {
+            Ok(result) => result.map_err(|e| self.failure(doing, e)),
+            Err(_) => {
+                slot.discard(&link);
+                Err(self.failure(doing, TimedOut(self.timeout)))
+            }
+        }
+    }
+
+    /// The slot's link, connecting it first when it has none or it broke.
+    async fn link(&self, slot: &Slot, deadline: Instant) -> Result<Arc<Link>, StorageError> {
+        if let Some(link) = slot.live() {
+            return Ok(link);
+        }
+        let connect = async {
+            let _connecting = slot.connecting.lock().await;
+            if let Some(link) = slot.live() {
+                return Ok::<_, tokio_postgres::Error>(link);
+            }
+            let link = Arc::new(self.connect_link().await?);
+            slot.set(Some(Arc::clone(&link)));
+            Ok(link)
+        };
+        match timeout_at(deadline, connect).await {
+            Ok(Ok(link)) => Ok(link),
             Ok(Err(e)) => Err(StorageError::failure(
                 format!("cannot connect to {}", self.describe),
                 e,
@@ -195,49 +323,73 @@ impl PostgresStorage {
         }
     }
 
-    /// The outcome of a call; a connection that timed out leaves the pool.
-    fn settle<T>(
-        &self,
-        client: Object,
-        result: Result<Result<T, tokio_postgres::Error>, tokio::time::error::Elapsed>,
-        doing: &str,
-    ) -> Result<T, StorageError> {
-        if result.is_err() {
-            drop(Object::take(client));
-        }
-        self.settle_detached(result, doing)
+    async fn connect_link(&self) -> Result<Link, tokio_postgres::Error> {
+        let client = self.connector.connect(&self.config).await?;
+        let sql = &self.sql;
+        // Prepared in one pipelined round.
+        let (get, add, update, delete, delete_if_counter) = tokio::try_join!(
+            client.prepare(&sql.get),
+            client.prepare(&sql.add),
+            client.prepare(&sql.update),
+            client.prepare(&sql.delete),
+            client.prepare(&sql.delete_if_counter),
+        )?;
+        Ok(Link {
+            client,
+            get,
+            add,
+            update,
+            delete,
+            delete_if_counter,
+        })
     }
 
-    fn settle_detached<T>(
+    /// Runs `work` on a connection of its own, made for it and closed after it.
+    async fn maintenance<T>(
         &self,
-        result: Result<Result<T, tokio_postgres::Error>, tokio::time::error::Elapsed>,
         doing: &str,
+        work: impl AsyncFnOnce(&Client) -> Result<T, tokio_postgres::Error>,
     ) -> Result<T, StorageError> {
-        match result {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(StorageError::failure(
-                format!("{doing} failed on {}", self.describe),
-                e,
-            )),
-            Err(_) => Err(StorageError::failure(
-                format!("{doing} failed on {}", self.describe),
-                TimedOut(self.timeout),
-            )),
+        let deadline = Instant::now() + self.timeout;
+        let client = match timeout_at(deadline, self.connector.connect(&self.config)).await {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => {
+                return Err(StorageError::failure(
+                    format!("cannot connect to {}", self.describe),
+                    e,
+                ))
+            }
+            Err(_) => {
+                return Err(StorageError::failure(
+                    format!("cannot connect to {}", self.describe),
+                    TimedOut(self.timeout),
+                ))
+            }
+        };
+        match timeout_at(deadline, work(&client)).await {
+            Ok(result) => result.map_err(|e| self.failure(doing, e)),
+            Err(_) => Err(self.failure(doing, TimedOut(self.timeout))),
         }
+    }
+
+    fn failure(
+        &self,
+        doing: &str,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> StorageError {
+        StorageError::failure(format!("{doing} failed on {}", self.describe), error)
     }
 }
 
 #[async_trait]
 impl Storage for PostgresStorage {
     async fn get(&self, key: &str) -> Result<Entry, StorageError> {
-        let (client, deadline) = self.client().await?;
-        let result = timeout_at(deadline, async {
-            let statement = client.prepare_cached(&self.sql.get).await?;
-            client.query_opt(&statement, &[&key]).await
-        })
-        .await;
-        let row = self.settle(client, result, "get")?;
-        let row = row.ok_or(StorageError::NotFound)?;
+        let row = self
+            .call("get", async |link| {
+                link.client.query_opt(&link.get, &[&key]).await
+            })
+            .await?
+            .ok_or(StorageError::NotFound)?;
         Ok(Entry {
             value: row.get(0),
             counter: row.get(1),
@@ -251,15 +403,14 @@ impl Storage for PostgresStorage {
         expires_at: Timestamp,
     ) -> Result<(), StorageError> {
         let expiration = expires_at.unix_seconds();
-        let (client, deadline) = self.client().await?;
-        let result = timeout_at(deadline, async {
-            let statement = client.prepare_cached(&self.sql.add).await?;
-            client
-                .execute(&statement, &[&key, &value, &expiration])
-                .await
-        })
-        .await;
-        match self.settle(client, result, "add")? {
+        let added = self
+            .call("add", async |link| {
+                link.client
+                    .execute(&link.add, &[&key, &value, &expiration])
+                    .await
+            })
+            .await?;
+        match added {
             0 => Err(StorageError::AlreadyExists),
             _ => Ok(()),
         }
@@ -273,15 +424,13 @@ impl Storage for PostgresStorage {
         counter: i64,
     ) -> Result<(), StorageError> {
         let expiration = expires_at.unix_seconds();
-        let (client, deadline) = self.client().await?;
-        let result = timeout_at(deadline, async {
-            let statement = client.prepare_cached(&self.sql.update).await?;
-            client
-                .query_one(&statement, &[&key, &value, &expiration, &counter])
-                .await
-        })
-        .await;
-        let row = self.settle(client, result, "update")?;
+        let row = self
+            .call("update", async |link| {
+                link.client
+                    .query_one(&link.update, &[&key, &value, &expiration, &counter])
+                    .await
+            })
+            .await?;
         match (row.get::<_, bool>(0), row.get::<_, bool>(1)) {
             (true, _) => Ok(()),
             (false, true) => Err(StorageError::Conflict),
@@ -290,48 +439,46 @@ impl Storage for PostgresStorage {
     }
 
     async fn delete(&self, key: &str) -> Result<(), StorageError> {
-        let (client, deadline) = self.client().await?;
-        let result = timeout_at(deadline, async {
-            let statement = client.prepare_cached(&self.sql.delete).await?;
-            client.execute(&statement, &[&key]).await
-        })
-        .await;
-        match self.settle(client, result, "delete")? {
+        let deleted = self
+            .call("delete", async |link| {
+                link.client.execute(&link.delete, &[&key]).await
+            })
+            .await?;
+        match deleted {
             0 => Err(StorageError::NotFound),
             _ => Ok(()),
         }
     }
 
     async fn delete_if_counter(&self, key: &str, counter: i64) -> Result<(), StorageError> {
-        let (client, deadline) = self.client().await?;
-        let result = timeout_at(deadline, async {
-            let statement = client.prepare_cached(&self.sql.delete_if_counter).await?;
-            client.execute(&statement, &[&key, &counter]).await
-        })
-        .await;
-        match self.settle(client, result, "delete_if_counter")? {
+        let deleted = self
+            .call("delete_if_counter", async |link| {
+                link.client
+                    .execute(&link.delete_if_counter, &[&key, &counter])
+                    .await
+            })
+            .await?;
+        match deleted {
             0 => Err(StorageError::NotFound),
             _ => Ok(()),
         }
     }
 
     async fn clear(&self) -> Result<(), StorageError> {
-        let (client, deadline) = self.client().await?;
-        let result = timeout_at(deadline, client.execute(&self.sql.clear, &[])).await;
-        self.settle(client, result, "clear")?;
+        self.maintenance("clear", async |client| {
+            client.execute(&self.sql.clear, &[]).await
+        })
+        .await?;
         Ok(())
     }
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, StorageError> {
         // Hints are stored as whole seconds rounded down; see the SQLite engine.
         let now = now.unix_seconds();
-        let (client, deadline) = self.client().await?;
-        let result = timeout_at(deadline, async {
-            let statement = client.prepare_cached(&self.sql.purge).await?;
-            client.execute(&statement, &[&now]).await
+        self.maintenance("purge", async |client| {
+            client.execute(&self.sql.purge, &[&now]).await
         })
-        .await;
-        self.settle(client, result, "purge")
+        .await
     }
 }
 
