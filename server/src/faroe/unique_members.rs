@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+use smallvec::SmallVec;
 
 /// Checks `body` and fails on the first repeated member name (or on malformed JSON).
 pub fn check(body: &[u8]) -> Result<(), serde_json::Error> {
@@ -71,10 +72,10 @@ impl<'de> Visitor<'de> for UniqueMembersVisitor {
 /// few members of a request that costs less than hashing them.
 const LISTED_NAMES: usize = 16;
 
-/// The names an object has named so far.
+/// The names an object has named so far; a request's few fit on the stack.
 #[derive(Default)]
 struct SeenNames<'a> {
-    listed: Vec<Cow<'a, str>>,
+    listed: SmallVec<[Cow<'a, str>; LISTED_NAMES]>,
     hashed: HashSet<Cow<'a, str>>,
 }
 

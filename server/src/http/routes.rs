@@ -18,6 +18,7 @@ use super::access::Observation;
 use super::hashing_queue::HashingQueue;
 use crate::client_address::ClientAddressSource;
 use crate::faroe::client_limits::with_client;
+use crate::faroe::endpoint::ActionRequest;
 use crate::faroe::Faroe;
 use crate::storage::Storage;
 
@@ -191,18 +192,19 @@ async fn invoke(state: &HttpState, request: Request) -> Response {
         },
         () = state.shutdown.cancelled() => return closing(StatusCode::SERVICE_UNAVAILABLE),
     };
-    let Ok(_place) = state.hashing_queue.admit(&body) else {
-        tracing::warn!("hashing queue full: password action answered 503");
-        return overloaded();
-    };
-    match with_client(client, state.faroe.invoke(&body)).await {
-        Ok(result) => json(result),
+    let request = match ActionRequest::parse(&body) {
+        Ok(request) => request,
         Err(_) => {
             // The reason may quote request values (passwords among them): not logged.
             tracing::debug!(body_bytes = body.len(), "rejected action invocation");
-            empty(StatusCode::BAD_REQUEST)
+            return empty(StatusCode::BAD_REQUEST);
         }
-    }
+    };
+    let Ok(_place) = state.hashing_queue.admit(request.action()) else {
+        tracing::warn!("hashing queue full: password action answered 503");
+        return overloaded();
+    };
+    json(with_client(client, state.faroe.run(request)).await)
 }
 
 async fn reset(state: &HttpState) -> Response {

@@ -1,6 +1,6 @@
 use serde_json::{json, Value};
 
-use crate::faroe::endpoint::ACTION_NAMES;
+use crate::faroe::endpoint::{ActionRequest, ACTION_NAMES};
 use crate::faroe::testing::Harness;
 
 async fn raw(harness: &Harness, body: &str) -> Result<String, String> {
@@ -9,6 +9,17 @@ async fn raw(harness: &Harness, body: &str) -> Result<String, String> {
         .invoke(body.as_bytes())
         .await
         .map_err(|rejected| rejected.to_string())
+}
+
+/// The hashing queue admits by this name, so an escaped one must read the same.
+#[test]
+fn an_escaped_action_name_names_its_action() {
+    let body = br#"{"action":"create_user_password_rese\u0074","arguments":{"user_email_address":"a@b.c"}}"#;
+    let request = ActionRequest::parse(body).map_err(|rejected| rejected.to_string());
+    assert_eq!(
+        request.map(|request| request.action()),
+        Ok("create_user_password_reset")
+    );
 }
 
 #[tokio::test]
