@@ -24,6 +24,7 @@ use crate::command_listener;
 use crate::config::{format_duration, Config, PwnedPasswordsMode};
 use crate::faroe::clock::{Clock, ManualClock, SystemClock};
 use crate::faroe::email::EmailSender;
+use crate::faroe::error::error_chain;
 use crate::faroe::passwords::{NoStrengthCheck, PasswordHasher, PasswordStrengthChecker};
 use crate::faroe::user::UserStore;
 use crate::faroe::{Faroe, SessionConfig};
@@ -53,7 +54,7 @@ pub struct Overrides {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The engine's message names the file or the server (password masked).
-    #[error("cannot open the storage: {reason}")]
+    #[error("cannot open the storage: {}", error_chain(reason))]
     Storage {
         url: StorageUrl,
         reason: StorageError,

@@ -139,8 +139,12 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        // Many errors end their own message with their source's: say each part once.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text
@@ -221,5 +225,30 @@ impl<T> Found<T> for Result<T, UserStoreError> {
             Err(UserStoreError::UserNotFound) => Ok(None),
             Err(error) => Err(error.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot connect: {0}")]
+    struct Quoting(#[source] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("storage failure")]
+    struct Plain(#[source] Quoting);
+
+    #[test]
+    fn every_cause_is_named_once() {
+        let refused = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        // A source its parent already quotes is not repeated.
+        assert_eq!(error_chain(&Quoting(refused())), "cannot connect: refused");
+        // One its parent does not quote is added.
+        assert_eq!(
+            error_chain(&Plain(Quoting(refused()))),
+            "storage failure: cannot connect: refused"
+        );
     }
 }
