@@ -26,9 +26,8 @@ fn random_string(alphabet: &[u8; 32], length: usize) -> String {
         *byte = alphabet[usize::from(*byte >> 3)];
     }
     // The alphabets are ASCII, so this is the one allocation, turned into a String.
-    String::from_utf8(bytes).unwrap_or_else(|error| {
-        String::from_utf8_lossy(error.as_bytes()).into_owned()
-    })
+    String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
 /// A record or action invocation id.

@@ -281,7 +281,9 @@ pub struct ActionRequest(Invocation);
 impl ActionRequest {
     /// Reads a request body. A rejected one is counted under the action it names.
     pub fn parse(body: &[u8]) -> Result<ActionRequest, RejectedEnvelope> {
-        parse(body).map(ActionRequest).inspect_err(|_| count_rejected(body))
+        parse(body)
+            .map(ActionRequest)
+            .inspect_err(|_| count_rejected(body))
     }
 
     /// The protocol name of the action.

@@ -271,11 +271,11 @@ impl PostgresStorage {
         }
         let connector = match &encryption {
             Encryption::Plain => Connector::Plain,
-            Encryption::Tls { roots, check_host } => Connector::Tls(
-                connector(roots.as_ref(), *check_host).map_err(|e| {
+            Encryption::Tls { roots, check_host } => {
+                Connector::Tls(connector(roots.as_ref(), *check_host).map_err(|e| {
                     StorageError::Failure(format!("TLS for {describe}: {e}").into())
-                })?,
-            ),
+                })?)
+            }
         };
         let schema = format!("\"{}\"", settings.namespace);
         let storage = PostgresStorage {
