@@ -13,12 +13,13 @@ use serde::Serialize;
 
 use crate::config::{format_duration, parse_env_file, parse_go_duration};
 use crate::faroe::credentials::{format_token, parse_token, SecretHash};
-use crate::faroe::endpoint::ACTION_NAMES;
+use crate::faroe::endpoint::{ActionRequest, ACTION_NAMES};
 use crate::faroe::records::{self, *};
 
 /// An action request body: accepted ones are JSON naming a known action.
 pub fn action_envelope(body: &[u8]) {
-    if let Ok(action) = crate::faroe::endpoint::envelope_action(body) {
+    if let Ok(request) = ActionRequest::parse(body) {
+        let action = request.action();
         assert!(ACTION_NAMES.contains(&action), "{action}");
         assert!(serde_json::from_slice::<serde_json::Value>(body).is_ok());
     }

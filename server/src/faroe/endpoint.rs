@@ -269,12 +269,6 @@ fn parse(body: &[u8]) -> Result<Invocation, RejectedEnvelope> {
     Invocation::deserialize(MapDeserializer::new(members.into_iter())).map_err(reject)
 }
 
-/// The action a request body names, if it passes every envelope rule.
-#[cfg(any(test, feature = "fuzzing"))]
-pub(crate) fn envelope_action(body: &[u8]) -> Result<&'static str, RejectedEnvelope> {
-    parse(body).map(|invocation| invocation.name())
-}
-
 /// A request body that passed every envelope rule: an action and its arguments.
 pub struct ActionRequest(Invocation);
 

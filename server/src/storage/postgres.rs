@@ -19,6 +19,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::time::error::Elapsed;
 use tokio::time::{timeout_at, Instant};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -215,18 +216,18 @@ struct Link {
     delete_if_counter: Statement,
 }
 
+impl std::fmt::Debug for Link {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Link")
+    }
+}
+
 /// One shared connection, made when first needed and again after it broke.
 #[derive(Debug, Default)]
 struct Slot {
     current: RwLock<Option<Arc<Link>>>,
     /// Held while connecting, so calls that find the slot empty make one connection.
     connecting: tokio::sync::Mutex<()>,
-}
-
-impl std::fmt::Debug for Link {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("Link")
-    }
 }
 
 impl Slot {
@@ -337,13 +338,11 @@ impl PostgresStorage {
         let deadline = Instant::now() + self.timeout;
         let slot = &self.links[self.next.fetch_add(1, Ordering::Relaxed) % self.links.len()];
         let link = self.link(slot, deadline).await?;
-        match timeout_at(deadline, statement(&link)).await {
-            Ok(result) => result.map_err(|e| self.failure(doing, e)),
-            Err(_) => {
-                slot.discard(&link);
-                Err(self.failure(doing, TimedOut(self.timeout)))
-            }
+        let outcome = timeout_at(deadline, statement(&link)).await;
+        if outcome.is_err() {
+            slot.discard(&link);
         }
+        self.settle(|| self.failed(doing), outcome)
     }
 
     /// The slot's link, connecting it first when it has none or it broke.
@@ -360,17 +359,10 @@ impl PostgresStorage {
             slot.set(Some(Arc::clone(&link)));
             Ok(link)
         };
-        match timeout_at(deadline, connect).await {
-            Ok(Ok(link)) => Ok(link),
-            Ok(Err(e)) => Err(StorageError::failure(
-                format!("cannot connect to {}", self.describe),
-                e,
-            )),
-            Err(_) => Err(StorageError::failure(
-                format!("cannot connect to {}", self.describe),
-                TimedOut(self.timeout),
-            )),
-        }
+        self.settle(
+            || self.cannot_connect(),
+            timeout_at(deadline, connect).await,
+        )
     }
 
     async fn connect_link(&self) -> Result<Link, ConnectFailure> {
@@ -401,33 +393,39 @@ impl PostgresStorage {
         work: impl AsyncFnOnce(&Client) -> Result<T, tokio_postgres::Error>,
     ) -> Result<T, StorageError> {
         let deadline = Instant::now() + self.timeout;
-        let client = match timeout_at(deadline, self.connector.connect(&self.config)).await {
-            Ok(Ok(client)) => client,
-            Ok(Err(e)) => {
-                return Err(StorageError::failure(
-                    format!("cannot connect to {}", self.describe),
-                    e,
-                ))
-            }
-            Err(_) => {
-                return Err(StorageError::failure(
-                    format!("cannot connect to {}", self.describe),
-                    TimedOut(self.timeout),
-                ))
-            }
-        };
-        match timeout_at(deadline, work(&client)).await {
-            Ok(result) => result.map_err(|e| self.failure(doing, e)),
-            Err(_) => Err(self.failure(doing, TimedOut(self.timeout))),
+        let client = self.settle(
+            || self.cannot_connect(),
+            timeout_at(deadline, self.connector.connect(&self.config)).await,
+        )?;
+        self.settle(
+            || self.failed(doing),
+            timeout_at(deadline, work(&client)).await,
+        )
+    }
+
+    /// The outcome of a step bounded by the storage timeout: its value, or its error
+    /// or the timeout as a storage failure under `message` (made only on failure).
+    fn settle<T, E>(
+        &self,
+        message: impl FnOnce() -> String,
+        outcome: Result<Result<T, E>, Elapsed>,
+    ) -> Result<T, StorageError>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(StorageError::failure(message(), error)),
+            Err(_) => Err(StorageError::failure(message(), TimedOut(self.timeout))),
         }
     }
 
-    fn failure(
-        &self,
-        doing: &str,
-        error: impl std::error::Error + Send + Sync + 'static,
-    ) -> StorageError {
-        StorageError::failure(format!("{doing} failed on {}", self.describe), error)
+    fn cannot_connect(&self) -> String {
+        format!("cannot connect to {}", self.describe)
+    }
+
+    fn failed(&self, doing: &str) -> String {
+        format!("{doing} failed on {}", self.describe)
     }
 }
 
