@@ -6,10 +6,6 @@
 //! answer is `{"ok":true,"action_invocation_id":…,"values":{…}}` or
 //! `{"ok":false,"action_invocation_id":…,"error_code":…}`.
 
-use std::borrow::Cow;
-
-use serde::de::value::{BorrowedStrDeserializer, MapDeserializer};
-use serde::de::{Deserializer, IntoDeserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tracing::Instrument;
@@ -27,61 +23,6 @@ use crate::metrics::{seconds_since, ACTIONS, ACTION_DURATION, UNKNOWN_ACTION};
 #[derive(Debug, thiserror::Error)]
 #[error("rejected action invocation: {0}")]
 pub struct RejectedEnvelope(String);
-
-/// The two members of a request, borrowed from its body: the arguments are read
-/// once the action, and so their shape, is known.
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    action: Cow<'a, str>,
-    #[serde(borrow)]
-    arguments: &'a RawValue,
-}
-
-/// A member of the envelope as the tagged [`Invocation`] reads it: the action's name,
-/// or its arguments, which must be an object (a struct would also be read from an array).
-enum Member<'a> {
-    Action(&'a str),
-    Arguments(&'a RawValue),
-}
-
-impl<'de> IntoDeserializer<'de, serde_json::Error> for Member<'de> {
-    type Deserializer = Self;
-
-    fn into_deserializer(self) -> Self {
-        self
-    }
-}
-
-impl<'de> Deserializer<'de> for Member<'de> {
-    type Error = serde_json::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self {
-            Member::Action(name) => visitor.visit_borrowed_str(name),
-            Member::Arguments(arguments) => arguments.deserialize_map(visitor),
-        }
-    }
-
-    /// The tag is read as an enum's variant name.
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        match self {
-            Member::Action(name) => visitor.visit_enum(BorrowedStrDeserializer::new(name)),
-            Member::Arguments(arguments) => arguments.deserialize_map(visitor),
-        }
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct identifier ignored_any
-    }
-}
 
 /// Calls an action's method with the arguments of its invocation. A method generic
 /// over a flow's record (`get_flow::<R>`, `delete_flow::<R>`, `verify_identity::<R>`)
@@ -259,14 +200,10 @@ fn count_rejected(body: &[u8]) {
 }
 
 fn parse(body: &[u8]) -> Result<Invocation, RejectedEnvelope> {
-    let reject = |error: serde_json::Error| RejectedEnvelope(error.to_string());
-    super::unique_members::check(body).map_err(reject)?;
-    let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(reject)?;
-    let members = [
-        ("action", Member::Action(&envelope.action)),
-        ("arguments", Member::Arguments(envelope.arguments)),
-    ];
-    Invocation::deserialize(MapDeserializer::new(members.into_iter())).map_err(reject)
+    // Checked once for the whole body, so no string is checked again as it is read.
+    let body = std::str::from_utf8(body)
+        .map_err(|error| RejectedEnvelope(format!("the body is not UTF-8: {error}")))?;
+    super::envelope::read(body).map_err(|error| RejectedEnvelope(error.to_string()))
 }
 
 /// A request body that passed every envelope rule: an action and its arguments.

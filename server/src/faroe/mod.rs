@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod email;
 pub mod email_address;
 pub mod endpoint;
+mod envelope;
 pub mod error;
 pub mod models;
 pub mod passwords;

@@ -10,12 +10,12 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
 use smallvec::SmallVec;
 
-/// Checks `body` and fails on the first repeated member name (or on malformed JSON).
-pub fn check(body: &[u8]) -> Result<(), serde_json::Error> {
-    serde_json::from_slice::<UniqueMembers>(body).map(|_| ())
-}
+/// Why a document is refused.
+pub(crate) const REPEATED_MEMBER: &str = "an object names a member twice";
 
-struct UniqueMembers;
+/// Any JSON value in which no object names a member twice: reading one fails on the
+/// first repeated name.
+pub(crate) struct UniqueMembers;
 
 impl<'de> Deserialize<'de> for UniqueMembers {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -23,7 +23,7 @@ impl<'de> Deserialize<'de> for UniqueMembers {
     }
 }
 
-struct UniqueMembersVisitor;
+pub(crate) struct UniqueMembersVisitor;
 
 impl<'de> Visitor<'de> for UniqueMembersVisitor {
     type Value = UniqueMembers;
@@ -60,7 +60,7 @@ impl<'de> Visitor<'de> for UniqueMembersVisitor {
         let mut seen = SeenNames::default();
         while let Some(Name(name)) = members.next_key::<Name<'de>>()? {
             if !seen.insert(name) {
-                return Err(A::Error::custom("an object names a member twice"));
+                return Err(A::Error::custom(REPEATED_MEMBER));
             }
             members.next_value::<UniqueMembers>()?;
         }
@@ -74,14 +74,14 @@ const LISTED_NAMES: usize = 16;
 
 /// The names an object has named so far; a request's few fit on the stack.
 #[derive(Default)]
-struct SeenNames<'a> {
+pub(crate) struct SeenNames<'a> {
     listed: SmallVec<[Cow<'a, str>; LISTED_NAMES]>,
     hashed: HashSet<Cow<'a, str>>,
 }
 
 impl<'a> SeenNames<'a> {
     /// Adds `name`; false when it was there already.
-    fn insert(&mut self, name: Cow<'a, str>) -> bool {
+    pub(crate) fn insert(&mut self, name: Cow<'a, str>) -> bool {
         if self.hashed.is_empty() {
             if self.listed.contains(&name) {
                 return false;
@@ -125,7 +125,11 @@ impl<'de> Visitor<'de> for NameVisitor {
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::UniqueMembers;
+
+    fn check(body: &[u8]) -> Result<UniqueMembers, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
 
     #[test]
     fn repeated_names_are_refused_at_any_depth() {

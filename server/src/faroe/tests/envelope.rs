@@ -45,6 +45,11 @@ async fn malformed_envelopes_are_rejected_before_any_action_runs() {
         r#"{"action":"get_session","action":"get_session","arguments":{"session_token":"a.b"}}"#,
         r#"{"action":"get_session","arguments":{"session_token":"a.b","session_token":"c.d"}}"#,
         r#"{"x":{"y":1,"y":2},"action":"get_session","arguments":{"session_token":"a.b"}}"#,
+        r#"{"action":"get_session","arguments":{"session_token":"a.b","x":{"y":1,"y":2}}}"#,
+        r#"{"action":"get_session","arguments":{"session_token":"a.b","x":[{"y":1,"y":2}]}}"#,
+        r#"{"action":"get_session","arguments":{"session_token":{"a":"b"}}}"#,
+        r#"{"action":"get_session","arguments":{"session_token":["a.b"]}}"#,
+        r#"{"action":"get_session","arguments":{"session_token":"a.b","x":1,"\u0078":2}}"#,
         "\u{feff}{\"action\":\"get_session\",\"arguments\":{\"session_token\":\"a.b\"}}",
     ] {
         assert!(raw(&harness, body).await.is_err(), "accepted {body:?}");
@@ -75,6 +80,18 @@ async fn extra_members_and_unused_numbers_are_accepted() {
         serde_json::from_str(&raw(&harness, body).await.expect("accepted")).expect("JSON");
     assert_eq!(response["error_code"], "invalid_session_token");
     assert_ne!(response["action_invocation_id"], "mine");
+}
+
+#[tokio::test]
+async fn escaped_arguments_are_read_decoded() {
+    let harness = Harness::new();
+    let body = r#"{"action":"create_signup","arguments":{"email_address":"ann\u0040example.com"}}"#;
+    let response: Value =
+        serde_json::from_str(&raw(&harness, body).await.expect("accepted")).expect("JSON");
+    assert_eq!(
+        response["values"]["signup"]["email_address"], "ann@example.com",
+        "{response}"
+    );
 }
 
 #[tokio::test]
