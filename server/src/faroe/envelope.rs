@@ -25,6 +25,8 @@ pub(super) fn read<T: de::DeserializeOwned>(body: &str) -> Result<T, serde_json:
         ("action", Member::Action(&envelope.action)),
         ("arguments", Member::Arguments(&envelope.arguments)),
     ];
+    // Bound before it is returned: the deserializer, a temporary, borrows `envelope`
+    // and must be dropped first.
     let invocation = T::deserialize(MapDeserializer::new(members.into_iter()));
     invocation
 }
