@@ -160,6 +160,20 @@ impl<'de> Visitor<'de> for ArgumentVisitor {
     }
 }
 
+impl<'b> Arguments<'b> {
+    /// Gives the arguments to `visitor` as a map of names to [`ArgumentValue`]s.
+    fn visit<'de, V: Visitor<'de>>(&'de self, visitor: V) -> Result<V::Value, serde_json::Error>
+    where
+        'b: 'de,
+    {
+        let members = self
+            .0
+            .iter()
+            .map(|(name, value)| (BorrowedStrDeserializer::new(name), ArgumentValue(value)));
+        visitor.visit_map(MapDeserializer::new(members))
+    }
+}
+
 /// An argument as the action's fields read it: a string, or nothing to read.
 struct ArgumentValue<'a, 'b>(&'a Argument<'b>);
 
@@ -203,19 +217,6 @@ enum Member<'a, 'b> {
     Arguments(&'a Arguments<'b>),
 }
 
-impl Member<'_, '_> {
-    fn arguments<'de, 'b: 'de, V: Visitor<'de>>(
-        arguments: &'de Arguments<'b>,
-        visitor: V,
-    ) -> Result<V::Value, serde_json::Error> {
-        let members = arguments
-            .0
-            .iter()
-            .map(|(name, value)| (BorrowedStrDeserializer::new(name), ArgumentValue(value)));
-        visitor.visit_map(MapDeserializer::new(members))
-    }
-}
-
 impl<'de, 'b: 'de> IntoDeserializer<'de, serde_json::Error> for Member<'de, 'b> {
     type Deserializer = Self;
 
@@ -230,7 +231,7 @@ impl<'de, 'b: 'de> Deserializer<'de> for Member<'de, 'b> {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match self {
             Member::Action(name) => visitor.visit_borrowed_str(name),
-            Member::Arguments(arguments) => Member::arguments(arguments, visitor),
+            Member::Arguments(arguments) => arguments.visit(visitor),
         }
     }
 
@@ -243,7 +244,7 @@ impl<'de, 'b: 'de> Deserializer<'de> for Member<'de, 'b> {
     ) -> Result<V::Value, Self::Error> {
         match self {
             Member::Action(name) => visitor.visit_enum(BorrowedStrDeserializer::new(name)),
-            Member::Arguments(arguments) => Member::arguments(arguments, visitor),
+            Member::Arguments(arguments) => arguments.visit(visitor),
         }
     }
 
