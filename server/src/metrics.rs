@@ -2,10 +2,11 @@
 //! renders, and small helpers for label values.
 //!
 //! The recorder is installed only when the admin listener is on. Without it the
-//! `metrics` macros go to a no-op recorder, so the hooks in the request path cost
-//! next to nothing. Label values are always from a fixed set (action names, error
+//! `metrics` macros go to a no-op recorder; the hooks of every action skip even
+//! building their keys then ([`recording`]). Label values are always from a fixed set (action names, error
 //! codes, route names, storage operations): never a user id, address or token.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -47,6 +48,15 @@ pub struct InstallError(String);
 /// The process-wide recorder's handle, once installed.
 static INSTALLED: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
 
+/// Set once the recorder is installed; it is never removed.
+static RECORDING: AtomicBool = AtomicBool::new(false);
+
+/// Whether metrics are recorded. A key with labels costs several hundred instructions
+/// to build even for the no-op recorder, as much as a tenth of a session check.
+pub fn recording() -> bool {
+    RECORDING.load(Ordering::Relaxed)
+}
+
 /// Installs the Prometheus recorder (once per process; later calls share it) and
 /// returns the handle that renders the exposition.
 pub fn install() -> Result<PrometheusHandle, InstallError> {
@@ -65,6 +75,7 @@ pub fn install() -> Result<PrometheusHandle, InstallError> {
     describe();
     metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     *installed = Some(handle.clone());
+    RECORDING.store(true, Ordering::Relaxed);
     Ok(handle)
 }
 

@@ -18,9 +18,9 @@ use super::models::NoValues;
 use super::models::{Created, Values};
 use super::rate_limit::{self, Bucket};
 use super::records::{
-    decode, encode, FlowRecord, SessionBoundRecord, SigninRecord, SignupRecord, TokenRecord,
-    UserDeletionRecord, UserEmailAddressUpdateRecord, UserFlowRecord, UserPasswordResetRecord,
-    UserPasswordUpdateRecord, VerificationCode,
+    decode, encode, key_of, FlowRecord, SessionBoundRecord, SigninRecord, SignupRecord,
+    TokenRecord, UserDeletionRecord, UserEmailAddressUpdateRecord, UserFlowRecord,
+    UserPasswordResetRecord, UserPasswordUpdateRecord, VerificationCode,
 };
 use super::user::{PasswordHash, User};
 use super::Faroe;
@@ -174,10 +174,6 @@ pub(crate) fn ensure_counter_can_move(counter: i32) -> ActionResult<()> {
         return Err(InternalError::Invariant("user counter at its maximum").into());
     }
     Ok(())
-}
-
-pub(crate) fn key_of<R: TokenRecord>(id: &str) -> String {
-    format!("{}{id}", R::PREFIX)
 }
 
 /// How the actions of a flow find its record: the tokens a request names it with,
