@@ -27,19 +27,21 @@ use super::rate_limit::{self, Bucket, Limit};
 use super::Faroe;
 
 tokio::task_local! {
-    static CLIENT: String;
+    static CLIENT: Option<String>;
 }
 
 /// Runs `invocation` as the request of `client` (`None`: no client known).
-pub async fn with_client<F: Future>(client: Option<String>, invocation: F) -> F::Output {
-    match client {
-        Some(client) => CLIENT.scope(client, invocation).await,
-        None => invocation.await,
-    }
+pub fn with_client<F: Future>(
+    client: Option<String>,
+    invocation: F,
+) -> impl Future<Output = F::Output> {
+    // A plain function, not an `async fn`: that would hold `invocation` twice (as its
+    // argument and in the awaited scope), doubling the size of every request's future.
+    CLIENT.scope(client, invocation)
 }
 
 fn current_client() -> Option<String> {
-    CLIENT.try_with(Clone::clone).ok()
+    CLIENT.try_with(Clone::clone).ok().flatten()
 }
 
 /// The sizes of the per-client buckets.

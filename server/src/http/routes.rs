@@ -204,7 +204,11 @@ async fn invoke(state: &HttpState, request: Request) -> Response {
         tracing::warn!("hashing queue full: password action answered 503");
         return overloaded();
     };
-    json(with_client(client, state.faroe.run(request)).await)
+    // Boxed: the action's future takes a few kilobytes, and every future holding it
+    // inline (up to the handler's, which is moved into a box of its own) would be
+    // that much larger and copied whole on each move.
+    let action = Box::pin(with_client(client, state.faroe.run(request)));
+    json(action.await)
 }
 
 async fn reset(state: &HttpState) -> Response {
