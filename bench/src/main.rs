@@ -113,6 +113,12 @@ struct Options {
     /// it is installed, else the built-in generator
     #[arg(long, value_enum, default_value_t = GeneratorChoice::Auto)]
     generator: GeneratorChoice,
+    /// The scheduling policy wrk runs under: batch (SCHED_BATCH, through chrt) keeps
+    /// its wake-ups from preempting the server in the middle of a request, as clients
+    /// on other machines could not; normal lets them, as any process on the same
+    /// cores may
+    #[arg(long, value_enum, default_value_t = wrk::Policy::Batch)]
+    wrk_policy: wrk::Policy,
     /// Compare with this server binary (A) in one run: every scenario of the
     /// comparison (alive, get_session unknown, cache off and on, signin) runs against
     /// A and this build's server (B) in turn, A, B, A, B, each with fresh storage and
@@ -173,6 +179,15 @@ impl Generator {
     }
 }
 
+/// `--wrk-policy`, or the normal policy where `chrt` is missing.
+fn wrk_policy(asked: wrk::Policy) -> wrk::Policy {
+    if asked == wrk::Policy::Batch && !wrk::chrt_available() {
+        eprintln!("bench: chrt is not installed; wrk runs under the normal policy");
+        return wrk::Policy::Normal;
+    }
+    asked
+}
+
 /// The scenarios to run: the ones asked for and the ceilings they are compared to.
 fn selected_scenarios(only: &[String]) -> anyhow::Result<BTreeSet<&'static str>> {
     if only.is_empty() {
@@ -215,6 +230,7 @@ struct Settings {
     duration: Duration,
     warm_up: Duration,
     generator: Generator,
+    wrk_policy: wrk::Policy,
 }
 
 /// Everything the scenarios share.
@@ -507,11 +523,12 @@ impl Bench {
         std::fs::write(&script, wrk::script(body.as_deref()))?;
         let url = format!("{}{}", server.url, load.path);
         // The warm-up: connections opened, caches filled.
-        wrk::run(&url, &script, self.settings.concurrency, 1).await?;
+        let (connections, policy) = (self.settings.concurrency, self.settings.wrk_policy);
+        wrk::run(&url, &script, connections, 1, policy).await?;
         let seconds = self.settings.duration.as_secs_f64().ceil() as u64;
         let (mut row, outcome) = self
             .measure_row(name, server.pid, async {
-                match wrk::run(&url, &script, self.settings.concurrency, seconds).await {
+                match wrk::run(&url, &script, connections, seconds, policy).await {
                     Ok(summary) => (Row::from_wrk(name, ceiling, &summary), Ok(())),
                     Err(error) => (
                         Row::from_outcome(name, ceiling, &LoadOutcome::empty()),
@@ -706,12 +723,16 @@ async fn run(options: Options) -> anyhow::Result<()> {
         duration: Duration::from_secs_f64(seconds),
         warm_up: Duration::from_secs_f64((seconds / 10.0).clamp(0.2, 1.0)),
         generator: Generator::choose(options.generator)?,
+        wrk_policy: wrk_policy(options.wrk_policy),
     };
     let header = format!(
         "Tiauth Faroe benchmark: {cpus} CPUs, concurrency {}, {seconds} s per scenario{}, load from {}, {}",
         options.concurrency,
         if options.quick { " (--quick)" } else { "" },
-        settings.generator.name(),
+        match settings.generator {
+            Generator::Wrk => settings.wrk_policy.describe(),
+            Generator::BuiltIn => settings.generator.name(),
+        },
         time::OffsetDateTime::now_utc().date(),
     );
 

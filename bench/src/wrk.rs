@@ -3,6 +3,14 @@
 //!
 //! wrk counts answers with a status outside 2xx and 3xx as errors; what a 200 answer
 //! says is checked with one request before and one after the run.
+//!
+//! By default wrk runs under `SCHED_BATCH`. Under the normal policy, the wrk thread
+//! woken by an answer preempts the server thread that wrote it, mid-way through its
+//! next request: on this machine that tripled the server's context switches per
+//! unknown-token request (0.3 against 0.1 for `/alive`) and cost those scenarios a
+//! tenth or more of their rate, while `/alive` did not move. Clients on other
+//! machines cannot do that to a server; a batch thread still gets its fair share of
+//! the CPUs, it only waits for the running thread's turn to end.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -38,9 +46,37 @@ impl WrkSummary {
 /// The line the script's `done` hook prints.
 const SUMMARY_TAG: &str = "bench-summary";
 
+/// The scheduling policy wrk runs under (`--wrk-policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Policy {
+    /// `SCHED_BATCH`, through `chrt`: its wake-ups do not preempt the servers.
+    Batch,
+    /// The policy of any process: its wake-ups may preempt the servers.
+    Normal,
+}
+
+impl Policy {
+    /// What the run's header says of it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Policy::Batch => "wrk under SCHED_BATCH",
+            Policy::Normal => "wrk",
+        }
+    }
+}
+
 /// Whether `wrk` can be run.
 pub fn available() -> bool {
-    std::process::Command::new("wrk")
+    runs("wrk")
+}
+
+/// Whether `chrt` (util-linux) can be run, for [`Policy::Batch`].
+pub fn chrt_available() -> bool {
+    runs("chrt")
+}
+
+fn runs(program: &str) -> bool {
+    std::process::Command::new(program)
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -99,10 +135,19 @@ pub async fn run(
     script_path: &Path,
     connections: usize,
     seconds: u64,
+    policy: Policy,
 ) -> anyhow::Result<WrkSummary> {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = cpus.clamp(1, connections.max(1));
-    let output = Command::new("wrk")
+    let mut command = match policy {
+        Policy::Batch => {
+            let mut chrt = Command::new("chrt");
+            chrt.args(["--batch", "0", "wrk"]);
+            chrt
+        }
+        Policy::Normal => Command::new("wrk"),
+    };
+    let output = command
         .arg(format!("-t{threads}"))
         .arg(format!("-c{}", connections.max(threads)))
         .arg(format!("-d{}s", seconds.max(1)))
