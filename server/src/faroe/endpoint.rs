@@ -7,11 +7,10 @@
 //! `{"ok":false,"action_invocation_id":…,"error_code":…}`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use tracing::Instrument;
 
 use super::credentials::generate_id;
-use super::error::{ActionError, ActionResult};
+use super::error::{ActionError, ActionResult, InternalError};
 use super::records::{
     SigninRecord, SignupRecord, UserDeletionRecord, UserEmailAddressUpdateRecord,
     UserPasswordResetRecord, UserPasswordUpdateRecord,
@@ -64,10 +63,16 @@ macro_rules! actions {
         }
 
         impl Faroe {
-            async fn execute(&self, invocation: Invocation) -> ActionResult<Box<RawValue>> {
+            async fn execute(
+                &self,
+                invocation: Invocation,
+                action_invocation_id: &str,
+            ) -> ActionResult<String> {
                 match invocation {
                     $(Invocation::$variant { $($arg,)+ $($extra,)* } => {
-                        to_values(call!(self.$method $(::<$record>)? ($($arg),+ $(; $extra)*)).await)
+                        let values =
+                            call!(self.$method $(::<$record>)? ($($arg),+ $(; $extra)*)).await;
+                        success(action_invocation_id, values)
                     })+
                 }
             }
@@ -153,23 +158,23 @@ actions! {
         => complete_user_password_reset(user_password_reset_token),
 }
 
-/// The values written once, straight from the model, to be placed in the answer as they are.
-fn to_values<T: Serialize>(result: ActionResult<T>) -> ActionResult<Box<RawValue>> {
-    Ok(serde_json::value::to_raw_value(&result?)?)
-}
-
-/// `{"ok":true,"action_invocation_id":…,"values":…}`, written as it is: the id is of
-/// the id alphabet (nothing to escape) and the values are JSON already.
-fn success(action_invocation_id: &str, values: &RawValue) -> String {
-    // `concat` allocates the exact length once.
-    [
-        r#"{"ok":true,"action_invocation_id":""#,
-        action_invocation_id,
-        r#"","values":"#,
-        values.get(),
-        "}",
-    ]
-    .concat()
+/// `{"ok":true,"action_invocation_id":…,"values":…}`: the id is of the id alphabet
+/// (nothing to escape), and the values are written from the model straight into the
+/// answer, with no copy in between.
+fn success<T: Serialize>(
+    action_invocation_id: &str,
+    values: ActionResult<T>,
+) -> ActionResult<String> {
+    let values = values?;
+    let mut answer = Vec::with_capacity(256);
+    answer.extend_from_slice(br#"{"ok":true,"action_invocation_id":""#);
+    answer.extend_from_slice(action_invocation_id.as_bytes());
+    answer.extend_from_slice(br#"","values":"#);
+    serde_json::to_writer(&mut answer, &values)?;
+    answer.push(b'}');
+    String::from_utf8(answer).map_err(|_| {
+        InternalError::Invariant("serde_json wrote an answer that is not UTF-8").into()
+    })
 }
 
 /// `{"ok":false,"action_invocation_id":…,"error_code":…}`; error codes are fixed
@@ -239,7 +244,10 @@ impl Faroe {
         let span =
             tracing::info_span!("action", action, action_invocation_id = %action_invocation_id);
         let start = recording().then(std::time::Instant::now);
-        let result = self.execute(invocation).instrument(span).await;
+        let result = self
+            .execute(invocation, &action_invocation_id)
+            .instrument(span)
+            .await;
         if let Some(start) = start {
             let outcome = match &result {
                 Ok(_) => "ok",
@@ -249,7 +257,7 @@ impl Faroe {
             metrics::histogram!(ACTION_DURATION, "action" => action).record(seconds_since(start));
         }
         match result {
-            Ok(values) => success(&action_invocation_id, &values),
+            Ok(answer) => answer,
             Err(error) => {
                 if let ActionError::Internal(cause) = &error {
                     // Named on the event itself, not only through the span, so the one
