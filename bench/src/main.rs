@@ -993,18 +993,23 @@ async fn measure_scenario(bench: &Bench, scenario: &str) -> anyhow::Result<Vec<R
                 rows.push(row);
             }
         }
-        report::SESSION_UNKNOWN => {
-            let load = HttpLoad::unknown_sessions(bench.settings.concurrency);
+        report::SESSION_UNKNOWN | report::SESSION_CACHE_OFF | report::SESSION_CACHE_ON => {
+            let load = if scenario == report::SESSION_UNKNOWN {
+                HttpLoad::unknown_sessions(bench.settings.concurrency)
+            } else {
+                bench.valid_sessions(&server).await?
+            };
+            // The ceiling is measured just before and just after the scenario, on its
+            // server: the machine's other work drifts over a run, and a ceiling taken
+            // minutes earlier would move the ratio by more than the server does.
+            let around = report::alive_around(scenario);
+            let alive = HttpLoad::alive();
+            let before = bench.http_scenario(&around, None, &server, &alive).await?;
             let row = bench
-                .http_scenario(scenario, Some(report::ALIVE), &server, &load)
+                .http_scenario(scenario, Some(&around), &server, &load)
                 .await?;
-            rows.push(row);
-        }
-        report::SESSION_CACHE_OFF | report::SESSION_CACHE_ON => {
-            let load = bench.valid_sessions(&server).await?;
-            let row = bench
-                .http_scenario(scenario, Some(report::ALIVE), &server, &load)
-                .await?;
+            let after = bench.http_scenario(&around, None, &server, &alive).await?;
+            rows.push(Row::mean_of(&before, &after));
             rows.push(row);
         }
         report::SIGNIN => rows.extend(run_signin(bench, &server).await?),
