@@ -135,9 +135,7 @@ impl Row {
             ..Row::from_outcome(name, ceiling, &LoadOutcome::empty())
         }
     }
-}
 
-impl Row {
     /// One row of two measurements of the same load: their mean rate and latencies,
     /// the worst maximum, both counts.
     pub fn mean_of(first: &Row, second: &Row) -> Row {

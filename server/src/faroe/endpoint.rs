@@ -166,6 +166,7 @@ fn success<T: Serialize>(
     values: ActionResult<T>,
 ) -> ActionResult<String> {
     let values = values?;
+    // Room for the envelope and a session's values; larger values grow it.
     let mut answer = Vec::with_capacity(256);
     answer.extend_from_slice(br#"{"ok":true,"action_invocation_id":""#);
     answer.extend_from_slice(action_invocation_id.as_bytes());
